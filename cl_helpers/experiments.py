@@ -1,0 +1,28 @@
+"""Running several methods on one stream and tabulating them: what the CLI and chapter 6 call."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from .results import RunResult
+from .strategies import get_strategy
+from .tasks import TaskStream
+from .train import TrainConfig, train_stream
+
+
+def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig | None = None,
+                hparams: Mapping[str, Mapping] | None = None, progress: bool = True) -> list[RunResult]:
+    """Train each method from the same seed on the same stream; `hparams[name]` sets its hyperparameters."""
+    config = config or TrainConfig()
+    hparams = hparams or {}
+    strategies = [get_strategy(m, **dict(hparams.get(m, {}))) for m in methods]  # all checked before any run
+    return [train_stream(stream, s, config, progress=progress) for s in strategies]
+
+
+def format_table(results: Iterable[RunResult]) -> str:
+    """A plain-text table: method, ACC, average forgetting, BWT, FWT, seconds."""
+    lines = [f"{'method':<16}{'ACC':>8}{'forgetting':>12}{'BWT':>9}{'FWT':>9}{'seconds':>9}"]
+    for r in results:
+        s = r.summary()
+        lines.append(f"{r.method:<16}{s['acc']:>8.4f}{s['forgetting']:>12.4f}{s['bwt']:>9.4f}"
+                     f"{s['fwt']:>9.4f}{r.seconds:>9.1f}")
+    return "\n".join(lines)
