@@ -34,6 +34,7 @@ class Task:
     x_test: torch.Tensor
     y_test: torch.Tensor
     classes: tuple[int, ...] = tuple(range(10))
+    perm: torch.Tensor | None = None  # the pixel permutation of a permuted task, applied once at build time
 
     def __repr__(self) -> str:
         return f"Task({self.id}, {self.name!r}, train={len(self.y_train)}, test={len(self.y_test)})"
@@ -120,7 +121,9 @@ def _transformed_tasks(data: ImageData, benchmark, n_tasks, scenario, train_size
             # Task 0 is the original images, as in the course notebook; the rest are drawn once here.
             perm = torch.arange(d) if t == 0 else torch.randperm(d, generator=gen)
             perm = perm.to(x_tr.device)
-            tasks.append(_labelled(t, f"permutation {t}", x_tr[:, perm], y_tr, x_te[:, perm], y_te, scenario))
+            task = _labelled(t, f"permutation {t}", x_tr[:, perm], y_tr, x_te[:, perm], y_te, scenario)
+            task.perm = perm
+            tasks.append(task)
     else:
         angles = [MAX_ANGLE * t / (n_tasks - 1) if n_tasks > 1 else 0.0 for t in range(n_tasks)]
         for t, angle in enumerate(angles):
