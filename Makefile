@@ -34,7 +34,8 @@ test-fast: $(TEST_STAMP)
 
 # Re-run every notebook in full mode and save it with its outputs (what readers see on GitHub).
 notebooks: $(TEST_STAMP)
-	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
+	$(PY) tools/build_notebooks.py
+	$(PY) tools/execute_notebooks.py notebooks/*.ipynb notebooks/instructor/*.ipynb
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py

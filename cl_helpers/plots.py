@@ -40,6 +40,47 @@ def _task_label(result: RunResult, j: int) -> str:
     return f"task {j} ({name})" if name else f"task {j}"
 
 
+def plot_task_examples(stream, n: int = 6, index: int = 0):
+    """The first `n` test images of every task as the model sees them (permuted, rotated, or a class pair)."""
+    T = len(stream)
+    fig, axes = plt.subplots(T, n, figsize=(1.1 * n, 1.15 * T), squeeze=False)
+    for t, task in enumerate(stream):
+        for k in range(n):
+            ax = axes[t][k]
+            ax.imshow(task.x_test[index + k].view(*stream.image_shape).cpu(), cmap="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"label {int(task.y_test[index + k])}", fontsize=7)
+        axes[t][0].set_ylabel(f"task {t}\n{task.name}", fontsize=7, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def plot_predictions(result: RunResult, task_id: int = 0, ax=None):
+    """Which classes the final model predicts for task `task_id`'s test images, next to the true classes."""
+    import torch
+
+    stream_task = result.strategy.stream[task_id]
+    model, strategy = result.model, result.strategy
+    model.eval()
+    with torch.no_grad():
+        pred = strategy.forward(model, stream_task.x_test, task_id).argmax(1).cpu()
+    n_out = int(max(pred.max(), stream_task.y_test.max())) + 1
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3))
+    true = torch.bincount(stream_task.y_test.cpu(), minlength=n_out)
+    got = torch.bincount(pred, minlength=n_out)
+    x = np.arange(n_out)
+    ax.bar(x - 0.2, true.numpy(), 0.4, label="true class")
+    ax.bar(x + 0.2, got.numpy(), 0.4, label="predicted class (final model)")
+    ax.set_xticks(x)
+    ax.set_xlabel("class")
+    ax.set_ylabel("test images")
+    ax.set_title(f"{result.method}: task {task_id} ({stream_task.name}) after all {result.n_tasks} tasks")
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
 def plot_acc_matrix(result_or_matrix, ax=None, title: str | None = None):
     """Heatmap of R[i, j] (accuracy on task j after training task i) with the numbers written in."""
     R = result_or_matrix.acc_matrix if isinstance(result_or_matrix, RunResult) else np.asarray(result_or_matrix)

@@ -98,10 +98,14 @@ def make_stream(benchmark: str = "permuted", n_tasks: int | None = None, scenari
     return TaskStream(benchmark, scenario, tasks, n_outputs, n_heads, data.image_shape, data.source, config)
 
 
-def _size(kind: str, wanted: int | None, default: int | None, available: int, what: str) -> int:
+def _size(kind: str, wanted: int | None, default: int | None, available: int, what: str,
+          fallback: bool = False) -> int:
     if wanted is None:
         return available if default is None else min(default, available)
     wanted = check_int(f"{kind}_size", wanted, 1)
+    if fallback:
+        # Sizes meant for MNIST, met by the offline digits (the notice said so): use what there is.
+        return min(wanted, available)
     if wanted > available:
         raise ConfigError(f"{kind}_size {wanted} is larger than the {available} {kind} images {what}; "
                           f"allowed: 1..{available}")
@@ -109,8 +113,9 @@ def _size(kind: str, wanted: int | None, default: int | None, available: int, wh
 
 
 def _transformed_tasks(data: ImageData, benchmark, n_tasks, scenario, train_size, test_size, seed) -> list[Task]:
-    n_tr = _size("train", train_size, COURSE_TRAIN_SIZE, len(data.y_train), f"of {data.name}")
-    n_te = _size("test", test_size, COURSE_TEST_SIZE, len(data.y_test), f"of {data.name}")
+    fb = data.is_fallback
+    n_tr = _size("train", train_size, COURSE_TRAIN_SIZE, len(data.y_train), f"of {data.name}", fb)
+    n_te = _size("test", test_size, COURSE_TEST_SIZE, len(data.y_test), f"of {data.name}", fb)
     x_tr, y_tr = data.x_train[:n_tr].flatten(1), data.y_train[:n_tr]
     x_te, y_te = data.x_test[:n_te].flatten(1), data.y_test[:n_te]
     tasks = []
@@ -147,7 +152,8 @@ def _split_tasks(data: ImageData, n_tasks, scenario, train_size, test_size) -> l
         for kind, x, y, wanted in (("train", data.x_train, data.y_train, train_size),
                                    ("test", data.x_test, data.y_test, test_size)):
             idx = torch.nonzero((y == pair[0]) | (y == pair[1])).squeeze(1)
-            n = _size(kind, wanted, None, len(idx), f"of digits {pair[0]}/{pair[1]} in {data.name}")
+            n = _size(kind, wanted, None, len(idx), f"of digits {pair[0]}/{pair[1]} in {data.name}",
+                      data.is_fallback)
             idx = idx[:n]
             labels = y[idx] if scenario == "class" else y[idx] % 2
             parts += [x[idx].flatten(1).contiguous(), labels]

@@ -102,7 +102,8 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
     R = np.zeros((T, T))
     steps, curve, losses, boundaries = [0], [init_acc], [], []
     step, train_seconds, optimizer = 0, 0.0, None
-    bar = tqdm(total=T * config.epochs, desc=strategy.name, disable=not progress, leave=False)
+    # Passing disable only when asked keeps tqdm's own TQDM_DISABLE environment default working.
+    bar = tqdm(total=T * config.epochs, desc=strategy.name, leave=False, **({} if progress else {"disable": True}))
     for t, task in enumerate(stream):
         boundaries.append(step)
         model.train()

@@ -81,3 +81,15 @@ def test_bad_input_is_one_clear_line(make_stream, dataset):
         with pytest.raises(ConfigError) as info:
             raw(dataset=dataset, **kwargs)
         assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_fallback_digits_cap_mnist_sizes(tmp_path):
+    from cl_helpers.data import load_dataset
+    from cl_helpers.tasks import make_stream as raw
+
+    fallback = load_dataset("mnist", root=tmp_path, device="cpu", download=False)
+    assert fallback.is_fallback
+    s = raw("permuted", dataset=fallback, train_size=5000, test_size=1000)
+    assert len(s[0].y_train) == 1437 and len(s[0].y_test) == 360
+    with pytest.raises(ConfigError, match="train_size 5000 is larger than the 1437 train images of digits"):
+        raw("permuted", dataset="digits", train_size=5000, device="cpu")

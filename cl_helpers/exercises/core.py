@@ -1,0 +1,152 @@
+"""The exercise machinery: fixed test cases against a reference, precise feedback, hints, and reveal.
+
+An exercise checks a student's function on small fixed cases. Each failed case names the case, the expected
+and obtained values, and the likely mistake, found by comparing the answer with known wrong variants
+(wrong sign, missing 1/2, ...). `check` returns the function the rest of the chapter should use: the
+student's when every case passes, else the reference, and it says which.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+PASS, FAIL = "✅", "❌"
+
+
+@dataclass
+class Case:
+    """One fixed test case: a name, the arguments, and known wrong variants that explain a mismatch."""
+
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    mistakes: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """The outcome of a check: which cases passed, and a message per failed case."""
+
+    exercise: str
+    passed: list[str]
+    failed: list[str]
+    not_implemented: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when every case passed."""
+        return not self.failed and not self.not_implemented
+
+    def __str__(self) -> str:
+        lines = [f"{PASS} {name}" for name in self.passed] + [f"{FAIL} {msg}" for msg in self.failed]
+        return "\n".join(lines)
+
+
+def close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """Numbers, arrays, tensors, or dicts/sequences of them, equal within tolerance (and of the same shape)."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and \
+            all(close(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, (list, tuple)) and a and not np.isscalar(a[0]) and not isinstance(a[0], (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(close(x, y, rtol, atol) for x, y in zip(a, b))
+    try:
+        x, y = _array(a), _array(b)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=False))
+
+
+def _array(v: Any) -> np.ndarray:
+    if isinstance(v, torch.Tensor):
+        return v.detach().cpu().double().numpy()
+    return np.asarray(v, dtype=float)
+
+
+def show(v: Any) -> str:
+    """A short readable form of a value for feedback messages."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show(x)}" for k, x in v.items()) + "}"
+    try:
+        arr = _array(v)
+    except (TypeError, ValueError):
+        return repr(v)[:80]
+    if arr.ndim == 0:
+        return f"{float(arr):.6g}"
+    flat = np.array2string(arr.ravel()[:6], precision=4, separator=", ")
+    return f"{flat[:-1]}{', ...' if arr.size > 6 else ''}] (shape {arr.shape})"
+
+
+class Exercise:
+    """An exercise: a reference solution, fixed cases with known mistakes, stepped hints, and reveal()."""
+
+    def __init__(self, title: str, reference: Callable[..., Any], cases: Callable[[], Sequence[Case]],
+                 hints: Sequence[str], compare: Callable[[Any, Any], bool] = close,
+                 solution: str | None = None):
+        self.title, self.reference, self._cases = title, reference, cases
+        self.hints, self.compare, self._solution = list(hints), compare, solution
+
+    def hint(self, level: int = 1) -> None:
+        """Print hint `level` (1 = a nudge, higher = closer to the answer)."""
+        if not 1 <= level <= len(self.hints):
+            print(f"{self.title}: hints are numbered 1..{len(self.hints)}")
+            return
+        print(f"💡 {self.title}, hint {level}/{len(self.hints)}: {self.hints[level - 1]}")
+
+    def reveal(self) -> None:
+        """Print the reference solution (for instructors, or after trying)."""
+        src = self._solution or textwrap.dedent(inspect.getsource(self.reference))
+        print(f"# Reference solution: {self.title}\n{src}")
+
+    def run(self, student: Callable[..., Any]) -> Report:
+        """Run every case on `student` and explain each failure."""
+        passed, failed = [], []
+        for case in self._cases():
+            expected = self.reference(*_copy(case.args), **case.kwargs)
+            try:
+                got = student(*_copy(case.args), **case.kwargs)
+            except NotImplementedError:
+                return Report(self.title, [], [], not_implemented=True)
+            except Exception as exc:  # a student's bug: report it as the case's failure
+                failed.append(f"{case.name}: raised {type(exc).__name__}: {exc}")
+                continue
+            if self.compare(got, expected):
+                passed.append(case.name)
+                continue
+            why = next((label for label, wrong in case.mistakes.items()
+                        if _matches(self.compare, got, wrong, case)), None)
+            msg = f"{case.name}: expected {show(expected)}, got {show(got)}"
+            failed.append(msg + (f". Likely mistake: {why}" if why else ""))
+        return Report(self.title, passed, failed)
+
+    def check(self, student: Callable[..., Any]) -> Callable[..., Any]:
+        """Print the feedback and return what the chapter continues with: the student's function if right."""
+        report = self.run(student)
+        if report.not_implemented:
+            print(f"⏳ {self.title}: not implemented yet (NotImplementedError). Try hint(1). "
+                  "The rest of the chapter uses the reference implementation from cl_helpers.")
+            return self.reference
+        print(f"{self.title}: {len(report.passed)} of {len(report.passed) + len(report.failed)} cases pass")
+        print(report)
+        if report.ok:
+            print(f"🎉 All correct. The rest of the chapter uses your implementation.")
+            return student
+        print("The rest of the chapter uses the reference implementation from cl_helpers until this passes.")
+        return self.reference
+
+
+def _copy(args: tuple) -> tuple:
+    return tuple(a.clone() if isinstance(a, torch.Tensor) else
+                 {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in a.items()} if isinstance(a, dict)
+                 else a for a in args)
+
+
+def _matches(compare, got, wrong, case: Case) -> bool:
+    try:
+        return compare(got, wrong(*_copy(case.args), **case.kwargs))
+    except Exception:
+        return False

@@ -1,0 +1,176 @@
+"""Build the student and instructor editions of every chapter from one source, notebooks/src/NN_name.py.
+
+The source is in "percent" format: `# %%` starts a code cell (optionally `# %% tags=["a", "b"]`), `# %% [markdown]`
+a Markdown cell whose lines start with `# `. Inside code, a block
+
+    # BEGIN SOLUTION: message for students
+    ...the solution...
+    # END SOLUTION
+
+stays in the instructor edition (notebooks/instructor/) and becomes `raise NotImplementedError("message")` in the
+student edition (notebooks/), at the same indentation. Both editions get an "Open in Colab" badge and prev/next
+links. Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
+from what the source gives, outputs ignored).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "notebooks" / "src"
+EDITIONS = {"student": ROOT / "notebooks", "instructor": ROOT / "notebooks" / "instructor"}
+REPO = os.environ.get("CL_COURSE_REPO", "cl-course/cl-course")  # GitHub owner/name, for the Colab badge
+BRANCH = "main"
+_HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+_BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<msg>.*))?$")
+_END = re.compile(r"^\s*# END SOLUTION\s*$")
+
+
+def parse(text: str) -> list[dict]:
+    """Split a percent-format source into cells: dicts with kind ('code'/'markdown'), source and tags."""
+    cells: list[dict] = []
+    for line in text.splitlines():
+        m = _HEADER.match(line)
+        if m:
+            cells.append({"kind": "markdown" if m.group("md") else "code", "lines": [],
+                          "tags": json.loads(m.group("tags")) if m.group("tags") else []})
+        elif cells:
+            cells[-1]["lines"].append(line)
+        elif line.strip():
+            raise ValueError(f"text before the first '# %%' cell: {line!r}")
+    for cell in cells:
+        lines = cell.pop("lines")
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if cell["kind"] == "markdown":
+            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
+        cell["source"] = "\n".join(lines)
+    return cells
+
+
+def student_source(code: str) -> str:
+    """Replace each solution block by a NotImplementedError stub at the block's indentation."""
+    out, inside = [], False
+    for line in code.splitlines():
+        m = _BEGIN.match(line)
+        if m:
+            if inside:
+                raise ValueError("nested BEGIN SOLUTION")
+            inside = True
+            msg = (m.group("msg") or "請完成這裡 (fill in this part)").replace('"', "'")
+            out.append(f"{m.group('indent')}# YOUR CODE HERE / 在這裡寫你的程式")
+            out.append(f'{m.group("indent")}raise NotImplementedError("{msg}")')
+        elif _END.match(line):
+            if not inside:
+                raise ValueError("END SOLUTION without BEGIN SOLUTION")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("BEGIN SOLUTION without END SOLUTION")
+    return "\n".join(out)
+
+
+def instructor_source(code: str) -> str:
+    """Drop the solution markers, keep the solutions."""
+    return "\n".join(ln for ln in code.splitlines() if not (_BEGIN.match(ln) or _END.match(ln)))
+
+
+def _nav(names: list[str], i: int, edition: str) -> tuple[str, str]:
+    folder = "notebooks" if edition == "student" else "notebooks/instructor"
+    url = f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/{folder}/{names[i]}.ipynb"
+    badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+    prev_ = f"[← {names[i - 1]}]({names[i - 1]}.ipynb)" if i > 0 else ""
+    next_ = f"[{names[i + 1]} →]({names[i + 1]}.ipynb)" if i + 1 < len(names) else ""
+    links = " | ".join(x for x in (prev_, "[README](../README.md)" if edition == "student" else
+                                   "[README](../../README.md)", next_) if x)
+    edition_note = "" if edition == "student" else " · **Instructor edition (解答版)**"
+    return f"{badge}{edition_note}\n\n{links}", f"---\n{links}"
+
+
+def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
+    """The notebook of one chapter in one edition (no outputs)."""
+    cells = parse((SRC / f"{name}.py").read_text(encoding="utf-8"))
+    top, bottom = _nav(names, names.index(name), edition)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "colab": {"provenance": []},
+        "accelerator": "GPU",
+    }
+    nb.cells.append(nbformat.v4.new_markdown_cell(top, metadata={"tags": ["nav"]}))
+    for cell in cells:
+        meta = {"tags": cell["tags"]} if cell["tags"] else {}
+        if cell["kind"] == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell["source"], metadata=meta))
+        else:
+            src = student_source(cell["source"]) if edition == "student" else instructor_source(cell["source"])
+            src = src.replace("__REPO__", REPO)
+            nb.cells.append(nbformat.v4.new_code_cell(src, metadata=meta))
+    nb.cells.append(nbformat.v4.new_markdown_cell(bottom, metadata={"tags": ["nav"]}))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name[:2]}-{i:03d}"  # stable ids: rebuilding does not churn the diff
+    return nb
+
+
+def chapter_names() -> list[str]:
+    """Chapter sources, in order."""
+    return sorted(p.stem for p in SRC.glob("[0-9][0-9]_*.py"))
+
+
+def signature(nb) -> list[tuple[str, str, list]]:
+    """What must match between source and committed notebook: cell kinds, sources and tags."""
+    return [(c.cell_type, c.source, list(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
+
+
+def write(nb, path: Path) -> None:
+    """Write a notebook whole or not at all, keeping outputs of unchanged cells of the existing file."""
+    if path.exists():
+        old = nbformat.read(path, as_version=4)
+        if signature(old) == signature(nb):
+            return
+        previous = {(c.cell_type, c.source): c for c in old.cells}
+        for cell in nb.cells:
+            prev = previous.get((cell.cell_type, cell.source))
+            if cell.cell_type == "code" and prev is not None:
+                cell.outputs, cell.execution_count = prev.outputs, prev.execution_count
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if anything differs")
+    args = parser.parse_args(argv)
+    names, stale = chapter_names(), []
+    for name in names:
+        for edition, folder in EDITIONS.items():
+            nb, path = build(name, names, edition), folder / f"{name}.ipynb"
+            if args.check:
+                if not path.exists() or signature(nbformat.read(path, as_version=4)) != signature(nb):
+                    stale.append(str(path.relative_to(ROOT)))
+            else:
+                write(nb, path)
+    if stale:
+        print("out of sync with notebooks/src (run: python tools/build_notebooks.py): " + ", ".join(stale))
+        return 1
+    print(f"{'checked' if args.check else 'built'} {len(names)} chapters x {len(EDITIONS)} editions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
