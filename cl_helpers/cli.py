@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         group = p.add_argument_group(f"{name} options")
         for key, spec in cls.params.items():
             kind = str if spec.choices or spec.type is bool else spec.type
-            group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=None,
+            # SUPPRESS: an option not given leaves no attribute, and the help shows the strategy's own default.
+            group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
                                metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
                                help=f"{spec.help} (default {spec.default})")
     return parser

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -73,15 +73,22 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     """A fresh optimizer of the configured kind over `params`."""
     params = list(params)
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr)
+        # The fused kernel updates all parameters in one pass instead of ~10 element-wise passes per
+        # tensor (the same Adam up to float rounding); where this torch or device lacks it, the default.
+        try:
+            return torch.optim.Adam(params, lr=config.lr, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return torch.optim.Adam(params, lr=config.lr)
     return torch.optim.SGD(params, lr=config.lr)
 
 
 def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config: TrainConfig | None = None,
-                 model: nn.Module | None = None, progress: bool = True, **overrides) -> RunResult:
+                 model: nn.Module | None = None, progress: bool = True,
+                 report: Callable[[int, int], None] | None = None, **overrides) -> RunResult:
     """Train a model on each task in turn with a strategy; evaluate every task after each epoch and task.
 
-    `overrides` are TrainConfig fields (epochs=..., lr=...) for a one-line call from a notebook.
+    `overrides` are TrainConfig fields (epochs=..., lr=...) for a one-line call from a notebook;
+    `report(done, total)` is called after every epoch (a slider's progress bar).
     """
     if config is None:
         config = TrainConfig(**overrides)
@@ -140,6 +147,8 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
             curve.append(evaluate_all(model, stream, strategy, config.eval_batch_size))
             bar.update(1)
             bar.set_postfix(task=t, loss=f"{losses[-1]:.3f}")
+            if report is not None:
+                report(t * config.epochs + epoch + 1, T * config.epochs)
         t_after = time.perf_counter()
         strategy.after_task(model, task, stream)
         train_seconds += time.perf_counter() - t_after

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 OFFLINE = os.environ.get("CL_TEST_OFFLINE") == "1"
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# One thread: these small MLPs gain little from two, and two threads spinning against other processes
+# (a notebook kernel, the browser) can run 20x slower. Speed is measured by benchmarks/, not by tests.
+torch.set_num_threads(1)
 
 
 def mnist_root() -> Path | None:
