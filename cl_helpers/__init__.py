@@ -6,6 +6,7 @@ from .data import ImageData, load_dataset
 from .device import get_device, set_seed
 from .errors import ConfigError
 from .experiments import format_table, run_methods
+from .fisher import fisher_diagonal
 from .models import MLP, build_model, count_parameters
 from .results import RunResult
 from .strategies import Strategy, available_strategies, get_strategy
@@ -18,5 +19,5 @@ __all__ = [
     "ConfigError", "ImageData", "load_dataset", "get_device", "set_seed", "MLP", "build_model",
     "count_parameters", "RunResult", "Strategy", "available_strategies", "get_strategy", "Task", "TaskStream",
     "make_stream", "TrainConfig", "evaluate", "evaluate_all", "train_stream", "metrics", "plots",
-    "run_methods", "format_table",
+    "run_methods", "format_table", "fisher_diagonal",
 ]
