@@ -83,9 +83,14 @@ def test_bad_input_is_one_clear_line(make_stream, dataset):
         assert message in str(info.value) and "\n" not in str(info.value)
 
 
-def test_fallback_digits_cap_mnist_sizes(tmp_path):
+def test_fallback_digits_cap_mnist_sizes(tmp_path, monkeypatch):
+    from cl_helpers import data as data_mod
     from cl_helpers.data import load_dataset
     from cl_helpers.tasks import make_stream as raw
+
+    monkeypatch.delenv("CL_HELPERS_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data_mod, "_cache", {})
 
     fallback = load_dataset("mnist", root=tmp_path, device="cpu", download=False)
     assert fallback.is_fallback

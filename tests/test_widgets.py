@@ -18,6 +18,13 @@ from cl_helpers.widgets import (Explorer, buffer_slider, epochs_slider, explore,
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture(autouse=True)
+def no_open_figures():
+    """Start each test with no figures, so 'the explorer leaves none open' is about the explorer alone."""
+    plt.close("all")
+    yield
+
+
 @pytest.fixture
 def published(monkeypatch):
     """What the explorer sends to the front end: (kind, display_id, bundle), kind 'display' or 'update'."""

@@ -75,8 +75,8 @@ print(f"task 0: {naive.acc_matrix[0, 0]:.3f} right after learning it -> {naive.a
 # %%
 from cl_helpers.widgets import explore, epochs_slider, log_slider
 
-def run(epochs, lr):
-    return train_stream(stream, "naive", epochs=epochs, lr=lr, progress=False)
+def run(epochs, lr, report):   # report(done, total) drives the slider's progress bar
+    return train_stream(stream, "naive", epochs=epochs, lr=lr, progress=False, report=report)
 
 def show(r):
     s = r.summary()

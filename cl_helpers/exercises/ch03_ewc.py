@@ -1,0 +1,174 @@
+"""Chapter 3 exercises: the EWC penalty, and the empirical Fisher from per-sample gradients."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .core import Case, Exercise
+
+
+# ---- 3.1 the EWC penalty --------------------------------------------------------------------------------
+def reference_ewc_penalty(params, anchors, fisher, lam):
+    """(lam / 2) * sum over every tensor and element of fisher * (params - anchors)**2, as a tensor."""
+    total = sum((fisher[name] * (params[name] - anchors[name]) ** 2).sum() for name in params)
+    return lam / 2 * total
+
+
+def _tensors(seed: int, shapes: dict) -> tuple[dict, dict, dict]:
+    gen = torch.Generator().manual_seed(seed)
+    params = {k: torch.randn(s, generator=gen) for k, s in shapes.items()}
+    anchors = {k: torch.randn(s, generator=gen) for k, s in shapes.items()}
+    fisher = {k: torch.rand(s, generator=gen) for k, s in shapes.items()}  # a Fisher is >= 0
+    return params, anchors, fisher
+
+
+def _over(fn):
+    """sum over tensors of fn(theta, theta*, F), for writing the wrong variants briefly."""
+    return lambda p, a, f: sum(fn(p[k], a[k], f[k]) for k in p)
+
+
+def _penalty_cases():
+    wrong = {
+        "missing the 1/2: EWC's penalty is (lambda / 2) * sum F (theta - theta*)^2":
+            lambda p, a, f, lam: lam * _over(lambda x, y, w: (w * (x - y) ** 2).sum())(p, a, f),
+        "lambda applied twice (lambda^2 / 2): multiply by lam / 2 once":
+            lambda p, a, f, lam: lam ** 2 / 2 * _over(lambda x, y, w: (w * (x - y) ** 2).sum())(p, a, f),
+        "the difference is not squared: use (theta - theta*)**2":
+            lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x - y)).sum())(p, a, f),
+        "(theta* - theta) not squared: the sign must not matter, square the difference":
+            lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (y - x)).sum())(p, a, f),
+        "the Fisher is squared: F weights the squared difference once, F * (theta - theta*)**2":
+            lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w ** 2 * (x - y) ** 2).sum())(p, a, f),
+        "squared the parameters separately, theta^2 - theta*^2, instead of (theta - theta*)^2":
+            lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x ** 2 - y ** 2)).sum())(p, a, f),
+        "mean instead of sum over the elements: the penalty sums over every parameter":
+            lambda p, a, f, lam: lam / 2 * torch.cat([(f[k] * (p[k] - a[k]) ** 2).reshape(-1) for k in p]).mean(),
+        "averaged inside each tensor (.mean()) and summed over tensors: use .sum() inside too":
+            lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x - y) ** 2).mean())(p, a, f),
+        "only the first tensor: sum over every name in params (weights and biases)":
+            lambda p, a, f, lam: lam / 2 * (f[next(iter(p))] * (p[next(iter(p))] - a[next(iter(p))]) ** 2).sum(),
+    }
+    one = _tensors(0, {"weight": (2, 3)})
+    two = _tensors(1, {"layer.weight": (3, 4), "layer.bias": (3,)})
+    three = _tensors(2, {"body.0.weight": (4, 5), "body.0.bias": (4,), "head.weight": (2, 4), "head.bias": (2,)})
+    same = (three[0], {k: v.clone() for k, v in three[0].items()}, three[2])
+    return [
+        Case("one weight tensor, lambda = 3", (*one, 3.0), mistakes=wrong),
+        Case("a weight and a bias, lambda = 0.5", (*two, 0.5), mistakes=wrong),
+        Case("two layers, lambda = 100", (*three, 100.0), mistakes=wrong),
+        Case("theta equals theta*: the penalty is 0", (*same, 10.0), mistakes=wrong),
+    ]
+
+
+ewc_penalty_exercise = Exercise(
+    "Exercise 3.1: the EWC penalty", reference_ewc_penalty, _penalty_cases,
+    hints=["For each parameter name: d = params[name] - anchors[name]; the term is (fisher[name] * d**2).sum().",
+           "Add the terms over all names, then multiply once by lam / 2. Use torch operations and return the "
+           "tensor, so autograd could differentiate it."])
+
+
+# ---- 3.2 the empirical Fisher -------------------------------------------------------------------------
+def reference_empirical_fisher(model, x, y):
+    """(1/N) sum_n (d log p(y_n | x_n) / d theta)^2 per parameter name, one backward per sample, true labels."""
+    params = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    fisher = {name: torch.zeros_like(p) for name, p in params.items()}
+    for n in range(len(x)):
+        log_p = torch.log_softmax(model(x[n:n + 1]), dim=1)[0, y[n]]
+        grads = torch.autograd.grad(log_p, list(params.values()))
+        for name, g in zip(params, grads):
+            fisher[name] += g ** 2
+    return {name: f / len(x) for name, f in fisher.items()}
+
+
+def _per_sample_grads(model, x, labels, of: str = "log_p"):
+    """Per-sample gradients of log p(label_n | x_n) (or of p itself) as a list of dicts."""
+    params = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    out = []
+    for n in range(len(x)):
+        log_p = torch.log_softmax(model(x[n:n + 1]), dim=1)[0, labels[n]]
+        target = log_p.exp() if of == "p" else log_p
+        out.append(dict(zip(params, torch.autograd.grad(target, list(params.values())))))
+    return out
+
+
+def _mean_of(grads, fn):
+    return {k: sum(fn(g[k]) for g in grads) / len(grads) for k in grads[0]}
+
+
+def _batch_mean_squared(model, x, y):
+    params = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    loss = F.nll_loss(torch.log_softmax(model(x), dim=1), y)
+    return {k: g ** 2 for k, g in zip(params, torch.autograd.grad(loss, list(params.values())))}
+
+
+def _accumulated(model, x, y):
+    grads, running, out = _per_sample_grads(model, x, y), None, None
+    for g in grads:
+        running = dict(g) if running is None else {k: running[k] + g[k] for k in g}
+        out = {k: v ** 2 for k, v in running.items()} if out is None else {k: out[k] + running[k] ** 2 for k in g}
+    return {k: v / len(grads) for k, v in out.items()}
+
+
+def _exact(model, x, y):
+    with torch.no_grad():
+        probs = torch.softmax(model(x), dim=1)
+    total = None
+    for c in range(probs.shape[1]):
+        grads = _per_sample_grads(model, x, torch.full_like(y, c))
+        term = {k: sum(probs[n, c] * g[k] ** 2 for n, g in enumerate(grads)) / len(x) for k in grads[0]}
+        total = term if total is None else {k: total[k] + term[k] for k in term}
+    return total
+
+
+def _tiny_model(seed: int, sizes=(4, 5, 3)) -> nn.Module:
+    gen = torch.Generator().manual_seed(seed)
+    model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.Tanh(), nn.Linear(sizes[1], sizes[2]))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    return model
+
+
+def _labelled(seed: int, n: int, sizes=(4, 5, 3)):
+    """A tiny model, inputs, and true labels of which some differ from the model's prediction."""
+    model = _tiny_model(seed, sizes)
+    gen = torch.Generator().manual_seed(seed + 100)
+    x = torch.randn(n, sizes[0], generator=gen)
+    with torch.no_grad():
+        pred = model(x).argmax(1)
+    y = pred.clone()
+    y[::2] = (pred[::2] + 1) % sizes[2]  # every other label disagrees with the model, as on a hard task
+    return model, x, y
+
+
+def _fisher_cases():
+    wrong = {
+        "squared the gradient of the batch-mean log-likelihood (as Avalanche's EWC does); square each "
+        "sample's own gradient, then average":
+            _batch_mean_squared,
+        "did not divide by N: the Fisher is the mean over samples, not the sum":
+            lambda m, x, y: {k: v * len(x) for k, v in reference_empirical_fisher(m, x, y).items()},
+        "used the predicted label argmax p(y | x) (that is the 'argmax' Fisher); the empirical Fisher uses the "
+        "true label y":
+            lambda m, x, y: reference_empirical_fisher(m, x, m(x).argmax(1).detach()),
+        "averaged over every class weighted by p(c | x) (that is the exact Fisher); use the true label only":
+            _exact,
+        "gradient of p(y | x) instead of log p(y | x)":
+            lambda m, x, y: _mean_of(_per_sample_grads(m, x, y, of="p"), lambda g: g ** 2),
+        "absolute gradient |g| instead of its square g^2":
+            lambda m, x, y: _mean_of(_per_sample_grads(m, x, y), lambda g: g.abs()),
+        "gradients accumulated across samples (zero them, or use torch.autograd.grad, for each sample)":
+            _accumulated,
+    }
+    return [Case("4-5-3 network, 6 samples", _labelled(0, 6), mistakes=wrong),
+            Case("3-4-2 network, 5 samples", _labelled(1, 5, (3, 4, 2)), mistakes=wrong),
+            Case("4-5-3 network, one sample", _labelled(2, 1), mistakes=wrong)]
+
+
+empirical_fisher_exercise = Exercise(
+    "Exercise 3.2: the empirical Fisher", reference_empirical_fisher, _fisher_cases,
+    hints=["For each sample n alone: log_p = torch.log_softmax(model(x[n:n+1]), dim=1)[0, y[n]]; get its gradient "
+           "with torch.autograd.grad(log_p, list_of_parameters).",
+           "Add each gradient squared (g ** 2) into a dict of zeros shaped like the parameters, then divide "
+           "every entry by N = len(x). Keys: the names from model.named_parameters()."])

@@ -1,0 +1,351 @@
+# %% [markdown]
+# # 第 3 章：EWC (Elastic Weight Consolidation)
+#
+# 第 1 章看到：學新任務時，gradient descent 完全不知道哪些權重對舊任務重要，於是把它們一起改掉。
+# **EWC**（Kirkpatrick et al. 2017）的想法：先估計每個參數對舊任務有多重要，學新任務時用一條「彈簧」把重要的參數
+# 拉回舊的值，不重要的參數則可以自由移動。這一章：
+# 1. EWC 的 loss 與它的 Bayesian 由來（Laplace approximation：Fisher 就是 precision）；
+# 2. **Fisher information**：定義、畫成 28×28 的「重要性地圖」、比較四種常見的 Fisher（exact / sampled / empirical / argmax）；
+# 3. 練習：自己寫 EWC penalty 與 empirical Fisher（有自動檢查）；
+# 4. 在 permuted MNIST 上比較 EWC 與 naive fine-tuning；
+# 5. 實測 $\lambda$ 要多大，以及為什麼文獻中的 $\lambda$ 從 1 到 $10^{10}$ 都有；
+# 6. **Online EWC**：任務變多時只保留一個累積的 Fisher；
+# 7. 用 slider 調 $\lambda$ 與 epochs。
+#
+# ⏱️ 執行時間（full mode）：2-core 筆電 CPU 約 1 分鐘；有 GPU 時更快。
+
+# %%
+# 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
+import sys, subprocess
+if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course repository (torch/ipywidgets untouched)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/__REPO__"], check=True)
+
+import time
+import torch
+import matplotlib.pyplot as plt
+from cl_helpers import course, make_stream, train_stream, get_strategy, plots, format_table
+from cl_helpers.course import pick
+
+device = course.setup(seed=0)
+
+# %% [markdown]
+# ## 3.1 EWC 的 loss
+#
+# 學完 task A 得到參數 $\theta^*$（= $\theta^*_A$），接著學 task B 時，EWC 最小化
+#
+# $$\mathcal{L}(\theta) = \mathcal{L}_B(\theta) + \frac{\lambda}{2} \sum_i F_i \,(\theta_i - \theta^*_i)^2$$
+#
+# - $\mathcal{L}_B$：task B 的 cross-entropy（對 mini-batch 取平均）。
+# - $F_i \ge 0$：參數 $i$ 對 task A 的重要性（Fisher information 的對角線，下一節定義）。
+# - 每個參數都被一條勁度係數 $\lambda F_i$ 的彈簧拉向 $\theta^*_i$：$F_i$ 大的參數幾乎不能動，$F_i \approx 0$ 的參數可以自由地拿來學 B。
+# - $\lambda$：整體強度，在 stability（不忘記 A）與 plasticity（學得會 B）之間取捨。
+#
+# ### 為什麼是這個形式？Bayesian 的看法
+#
+# 依序看到資料 $D_A$、$D_B$，參數的 posterior 是
+#
+# $$\log p(\theta \mid D_A, D_B) = \log p(D_B \mid \theta) + \log p(\theta \mid D_A) - \log p(D_B).$$
+#
+# 所有關於 task A 的資訊都在 $p(\theta \mid D_A)$ 裡，但它算不出來。**Laplace approximation**：在它的 mode
+# $\theta^*$ 附近做二階 Taylor 展開，把它近似成 Gaussian
+#
+# $$\log p(\theta \mid D_A) \approx \text{const} - \tfrac{1}{2} (\theta - \theta^*)^\top H (\theta - \theta^*),
+# \qquad H \approx N_A \, F,$$
+#
+# 其中 $H$ 是負 log-likelihood 在 $\theta^*$ 的 Hessian，$N_A$ 是 task A 的樣本數，$F$ 是**每個樣本平均**的 Fisher
+# information（在 optimum 附近，Fisher 是 Hessian 的期望值）。只保留對角線，就是每個參數一個獨立的 Gaussian，
+# **precision（1 / variance）正比於 $F_i$**：Fisher 大 = posterior 窄 = 這個參數被 task A 確定下來了。
+# 取負號並除以 $N_B$（讓 $\mathcal{L}_B$ 是平均 loss），就得到上面的 EWC loss，而且 $\lambda = N_A / N_B$。
+# 在我們的設定（每個任務 5000 張圖）這個「Bayesian 的 $\lambda$」是 1；3.4 節會實測到 $\lambda = 1$ 幾乎等於 naive，
+# 真正有效的 $\lambda$ 大約是它的 100 倍：對角 Laplace 近似很粗糙（只在 $\theta^*$ 附近、忽略參數之間的交互作用），
+# 所以實務上把 $\lambda$ 當成要調的 hyperparameter。
+#
+# ## 練習 3.1：EWC penalty
+#
+# 參數用 dict 表示（name → tensor，和 `model.named_parameters()` 一樣）。寫出
+# $\frac{\lambda}{2}\sum_i F_i(\theta_i-\theta^*_i)^2$，對**所有** tensor 的**所有**元素加總，回傳一個 tensor。
+# 卡住了？`ewc_penalty_exercise.hint(1)`。
+
+# %% tags=["exercise"]
+def ewc_penalty(params, anchors, fisher, lam):
+    """(lam / 2) * sum over names and elements of fisher[name] * (params[name] - anchors[name])**2."""
+    # BEGIN SOLUTION: Exercise 3.1: compute the EWC penalty (try ewc_penalty_exercise.hint(1))
+    total = sum((fisher[name] * (params[name] - anchors[name]) ** 2).sum() for name in params)
+    return lam / 2 * total
+    # END SOLUTION
+
+# %%
+from cl_helpers.exercises.ch03_ewc import ewc_penalty_exercise, empirical_fisher_exercise
+
+my_ewc_penalty = ewc_penalty_exercise.check(ewc_penalty)
+
+# %% [markdown]
+# 手算一個例子：$\theta = (1, 2)$，$\theta^* = (0, 0)$，$F = (0.5, 0.1)$，$\lambda = 2$：
+# $\frac{2}{2}(0.5 \cdot 1^2 + 0.1 \cdot 2^2) = 0.9$。第二個參數移動得比較遠，但它的 Fisher 小，所以罰得比較少。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+theta, theta_star, F = {"w": torch.tensor([1.0, 2.0])}, {"w": torch.zeros(2)}, {"w": torch.tensor([0.5, 0.1])}
+print(f"penalty = {float(my_ewc_penalty(theta, theta_star, F, lam=2.0)):.4f}")
+
+# %% [markdown]
+# ## 3.2 Fisher information
+#
+# 對一個分類模型 $p_\theta(y \mid x)$，對角 Fisher 是 log-likelihood 梯度平方的期望值：
+#
+# $$F_i = \mathbb{E}_{x \sim D}\; \mathbb{E}_{y \sim p_\theta(y \mid x)} \left[ \left( \frac{\partial \log p_\theta(y \mid x)}{\partial \theta_i} \right)^2 \right].$$
+#
+# 直覺：$F_i$ 大，表示稍微動一下 $\theta_i$，模型的預測分布就會明顯改變，所以這個參數對這個任務重要。
+# `cl_helpers.fisher.fisher_diagonal(model, x, labels, kind=...)` 對 $x$ 取**樣本平均**（不是總和），
+# 內層的 $\mathbb{E}_y$ 有四種常見做法：
+#
+# | kind | $y$ 怎麼來 | 備註 |
+# |---|---|---|
+# | `exact` | 對所有類別 $c$ 以 $p_\theta(c \mid x)$ 加權平均 | 定義本身（true Fisher），要對每個類別算一次梯度 |
+# | `sampled` | 從 $p_\theta(\cdot \mid x)$ 抽一個 | exact 的 unbiased Monte Carlo 估計 |
+# | `empirical` | 資料的真實標籤 | 「empirical Fisher」，嚴格說不是 Fisher |
+# | `argmax` | 模型預測的類別 | 課程原本 notebook 的做法 |
+#
+# 先訓練一個只學過 task 0（原始 MNIST）的模型，計算它在 task 0 的 Fisher。
+
+# %%
+from cl_helpers.fisher import fisher_diagonal
+from cl_helpers.finetune import pretrained_model
+from cl_helpers.fisher_plots import pixel_importance, plot_importance_maps
+
+EPOCHS = pick(3, 1)
+stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_size=pick(1000, 500),
+                     seed=0, device=device)
+print(stream)
+n_fisher = pick(1000, 300)                                  # samples the Fisher is averaged over
+model_0 = pretrained_model(stream, old_task=0, epochs=EPOCHS)   # trained on task 0 alone (cached)
+x0, y0 = stream[0].x_train[:n_fisher], stream[0].y_train[:n_fisher]
+F0 = fisher_diagonal(model_0, x0, y0, kind="exact")
+for name, f in F0.items():
+    print(f"{name:<14} shape {str(tuple(f.shape)):<11} sum {float(f.sum()):9.4f}   max {float(f.max()):.2e}")
+
+# %% [markdown]
+# ### Fisher 的第一層畫成圖
+#
+# 第一層的權重 $W_{h,i}$ 連接輸入像素 $i$ 與 hidden unit $h$。把它的 Fisher 對 $h$ 加總，每個像素得到一個數字：
+# 「讀這個像素的權重」對 task 0 有多重要。畫成 28×28 的圖（`pixel_importance`）：
+#
+# 我們也訓練一個只學過 task 1（打亂像素的 permuted task）的模型：它的重要性地圖在模型看到的輸入順序下是一片雜訊；
+# 但如果把每個輸入的值放回它原本的像素位置（un-permute，用 task 1 的 permutation），數字的形狀又出現了。
+
+# %%
+model_1 = pretrained_model(stream, old_task=1, epochs=EPOCHS)   # trained on task 1 alone
+task1 = stream[1]
+F1 = fisher_diagonal(model_1, task1.x_train[:n_fisher], task1.y_train[:n_fisher], kind="exact")
+shape = stream.image_shape
+plot_importance_maps({
+    "task 0 (original pixels)": pixel_importance(F0, shape),
+    "task 1, as the model sees it": pixel_importance(F1, shape),
+    "task 1, un-permuted": pixel_importance(F1, shape, perm=task1.perm),
+}, title="Fisher of the first-layer weights, summed over hidden units (one value per input pixel)")
+plt.show()
+
+# %% [markdown]
+# - 中間寫字的區域最重要。原因很直接：權重 $W_{h,i}$ 的梯度是 $\delta_h \, x_i$（hidden unit $h$ 收到的誤差乘上像素值），
+#   所以 $F_{h,i} = \mathbb{E}[\delta_h^2 x_i^2]$：常有筆畫的像素，讀它的權重就重要。
+#   邊緣的像素永遠是背景（常數），讀它們的權重只像一個 bias，重要性低而且均勻。
+# - Task 1 的地圖在模型的輸入順序下被打散了：對 task 1 重要的權重，和對 task 0 重要的權重，是**不同**的輸入權重。
+#   這正是 EWC 在 permuted MNIST 上有效的原因：新任務有很多對舊任務不重要的權重可以用。
+#
+# ### 四種 Fisher 的比較
+#
+# 同一個模型、同樣 1000 張圖，四種 kind（`compare_fisher_kinds`，sampled 的抽樣用固定 seed）：
+
+# %%
+from cl_helpers.fisher_plots import compare_fisher_kinds, format_fisher_kinds
+
+fishers, seconds = compare_fisher_kinds(model_0, x0, y0)
+plot_importance_maps({kind: pixel_importance(f, shape) for kind, f in fishers.items()},
+                     title="the four Fisher kinds on task 0 (each with its own colour scale)")
+plt.show()
+print(format_fisher_kinds(fishers, seconds))
+
+# %% [markdown]
+# - 四張圖幾乎一樣（和 exact 的 correlation 約 0.96–0.99），差別主要在**大小**：argmax Fisher 的總和只有 exact 的
+#   三分之一左右。原因：模型預測的類別機率最大，$\partial \log p / \partial \theta$ 最小；exact 還加上了其他類別的梯度。
+#   所以換一種 Fisher，$\lambda$ 就要跟著乘上一個倍數。
+# - empirical 用真實標籤：模型答錯的樣本梯度很大，所以它介於兩者之間，而且模型越準，它越接近 argmax。
+# - 速度：`fisher_diagonal` 對 `nn.Linear` 用 closed form（每個樣本的權重梯度是兩個向量的外積，平方的總和就是一次
+#   矩陣乘法），不用對樣本寫 Python loop；exact 要對 10 個類別各做一次 backward，所以比其他三種慢幾倍，但仍只要零點幾秒。
+#
+# ## 練習 3.2：用定義算 empirical Fisher
+#
+# 用最直接的方法：**對每個樣本各自**算 $\log p(y_n \mid x_n)$ 的梯度、平方，再對樣本取平均。
+# 回傳 dict（name → tensor，名稱來自 `model.named_parameters()`）。這裡可以寫 loop（教學用），
+# 下一個 cell 會和 closed form 比較答案與速度。
+
+# %% tags=["exercise"]
+def empirical_fisher(model, x, y):
+    """(1/N) sum_n (d log p(y_n | x_n) / d theta)**2 for every parameter, one sample at a time, true labels y."""
+    params = dict(model.named_parameters())
+    fisher = {name: torch.zeros_like(p) for name, p in params.items()}
+    # BEGIN SOLUTION: Exercise 3.2: accumulate squared per-sample gradients (try empirical_fisher_exercise.hint(1))
+    for n in range(len(x)):
+        log_p = torch.log_softmax(model(x[n:n + 1]), dim=1)[0, y[n]]
+        grads = torch.autograd.grad(log_p, list(params.values()))
+        for name, g in zip(params, grads):
+            fisher[name] += g ** 2
+    return {name: f / len(x) for name, f in fisher.items()}
+    # END SOLUTION
+
+# %%
+my_empirical_fisher = empirical_fisher_exercise.check(empirical_fisher)
+
+# %% [markdown]
+# 常見錯誤（檢查器會指出）：把**整個 batch 平均 loss** 的梯度拿來平方（Avalanche 的 EWC 就是這樣算的：
+# $(\frac{1}{N}\sum_n g_n)^2 \ne \frac{1}{N}\sum_n g_n^2$，正負號不同的梯度互相抵消，值會小很多）、忘了除以 $N$、
+# 用預測的標籤代替真實標籤、每個樣本之間沒有把梯度歸零。
+#
+# 你的（或參考答案的）loop 與 closed form 在同一批樣本上比較：
+
+# %%
+n = pick(200, 50)
+start = time.perf_counter()
+F_loop = my_empirical_fisher(model_0, x0[:n], y0[:n])
+t_loop = time.perf_counter() - start
+start = time.perf_counter()
+F_fast = fisher_diagonal(model_0, x0[:n], y0[:n], kind="empirical")
+t_fast = time.perf_counter() - start
+worst = max(float((F_loop[k] - F_fast[k]).abs().max() / F_fast[k].abs().max()) for k in F_fast)
+print(f"{n} samples: loop {t_loop * 1000:.0f} ms, closed form {t_fast * 1000:.1f} ms "
+      f"({t_loop / t_fast:.0f}x faster); largest difference {worst:.1e} of each tensor's max")
+
+# %% [markdown]
+# ## 3.3 EWC vs naive：permuted MNIST，3 個任務
+#
+# 課程設定：每個任務 5000 張訓練圖、1000 張測試圖，MLP 784-256-256-10，Adam lr = 1e-3，batch 128，每個任務 3 epochs。
+# EWC 在每個任務結束時用 200 張訓練圖算 exact Fisher，存下 $(F_k, \theta^*_k)$；之後每一步都加上所有舊任務的 penalty。
+# $\lambda = 100$（3.4 節會說明怎麼選）。
+
+# %%
+LAM = 100.0
+naive = train_stream(stream, "naive", epochs=EPOCHS)
+ewc = train_stream(stream, get_strategy("ewc", lam=LAM), epochs=EPOCHS)
+print(format_table([naive, ewc]))
+
+# %%
+plots.plot_run(naive)
+plt.show()
+plots.plot_run(ewc)
+plt.show()
+
+# %% [markdown]
+# 對照兩張 accuracy matrix：naive 的 task 0 從約 0.90 一路掉下來；EWC 的舊任務幾乎保持住，代價是新任務學得稍差一點
+# （對角線 $R_{j,j}$ 略低）。
+#
+# 用你在練習 3.1 寫的 penalty 量一量：兩個模型的最終參數，離 task 0 結束時的 $\theta^*_0$ 有多遠（以 $F_0$ 加權）？
+# 兩個 run 在 task 0 結束前完全相同（同一個 seed），所以 EWC 存下的 $\theta^*_0$ 也就是 naive 在那一刻的參數。
+
+# %%
+fisher_0, anchor_0 = ewc.strategy.fishers[0], ewc.strategy.anchors[0]
+for run in (naive, ewc):
+    final = {name: p.detach() for name, p in run.model.named_parameters()}
+    print(f"{run.method:<6} penalty w.r.t. task 0: {float(my_ewc_penalty(final, anchor_0, fisher_0, LAM)):8.4f}   "
+          f"accuracy on task 0: {run.acc_matrix[0, 0]:.3f} -> {run.acc_matrix[-1, 0]:.3f}")
+
+# %% [markdown]
+# ## 3.4 $\lambda$ 要多大？實測
+#
+# 同樣的 stream，$\lambda$ 從 1 到 $10^6$ 各跑一次（`cl_helpers.sweeps.sweep`）。虛線是 naive。
+# 「new-task accuracy」是每個新任務剛學完時的 accuracy（$R_{j,j}$，$j \ge 1$ 的平均）：它量的是 plasticity。
+
+# %%
+from cl_helpers.sweeps import sweep, format_sweep, plot_sweep
+
+lams = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
+swept = sweep(stream, "ewc", "lam", lams, epochs=EPOCHS)
+print(format_sweep(swept, "lam", baseline=naive))
+plot_sweep(swept, "lam", baseline=naive, title="EWC on permuted MNIST: lambda trades forgetting for learning")
+plt.show()
+
+# %% [markdown]
+# 在這個設定（exact Fisher、樣本平均、penalty 有 1/2、loss 是 batch 平均）下：
+# - $\lambda \lesssim 1$：penalty 太弱，和 naive 一樣遺忘。
+# - $\lambda \approx 10^2$–$10^3$：遺忘降到接近 0，新任務仍學得不錯，ACC 最高。
+# - $\lambda \gtrsim 10^4$：新任務學不會了（new-task accuracy 大跌）。更大時連舊任務也沒有更好：新任務只能去推
+#   Fisher 近乎 0 的參數，而對角 Fisher 看不到參數之間的交互作用，這些移動仍會傷到舊任務。
+#
+# **為什麼文獻中的 $\lambda$ 差了好幾個數量級？** $\lambda$ 乘的是 $F$，所以 $F$ 的任何縮放都會反映在 $\lambda$ 上：
+# - Fisher 是對樣本**平均**還是**加總**：加總會大 $N$ 倍（這裡 5000 倍）；loss 是 batch 平均或加總也一樣。
+# - penalty 有沒有 $\frac{1}{2}$（2 倍）；用哪一種 Fisher（argmax 約是 exact 的 1/3，見上表）。
+# - 模型有多「有把握」：$\partial \log p/\partial\theta$ 在預測機率接近 1 時接近 0，所以很容易的任務 Fisher 非常小。
+#   例如 van de Ven et al. 的程式碼在 permuted MNIST 用 $\lambda = 100$（和這裡的最佳範圍一致），
+#   但在只有兩個類別、很容易的 split MNIST 上用到 $10^9$（class-incremental）與 $10^{10}$（domain-incremental）。
+# - 課程原本的 notebook 用 argmax Fisher、$\lambda = 5000$。
+#
+# 所以 $\lambda$ 不能從一篇論文直接抄到另一份程式碼：要在自己的設定下，在對數尺度上掃一遍。
+#
+# ## 3.5 Online EWC：任務一多，只留一個 Fisher
+#
+# 原始 EWC 每個任務結束時各存一份 $(F_k, \theta^*_k)$，penalty 的項數、記憶體和計算都隨任務數成長。
+# **Online EWC**（Schwarz et al. 2018）只存一份累積的 Fisher 與最新的 anchor：
+#
+# $$F \leftarrow \gamma F + F_k, \qquad \theta^* \leftarrow \theta^*_k, \qquad 0 < \gamma \le 1.$$
+#
+# $\gamma = 1$ 正是 Bayesian 遞迴的正確形式（Huszár 2018：把上一個 posterior 當成下一個 prior，anchor 應該在最新的
+# $\theta^*$）；$\gamma < 1$ 讓很舊的任務慢慢被「放掉」，換取更多 plasticity。在 5 個任務的 stream 上比較：
+
+# %%
+stream5 = make_stream("permuted", n_tasks=pick(5, 3), train_size=pick(5000, 1000), test_size=pick(1000, 500),
+                      seed=0, device=device)
+runs5 = [train_stream(stream5, "naive", epochs=EPOCHS),
+         train_stream(stream5, get_strategy("ewc", lam=LAM), epochs=EPOCHS)]
+runs5 += [train_stream(stream5, get_strategy("online_ewc", lam=LAM, gamma=g), epochs=EPOCHS) for g in (1.0, 0.5)]
+runs5[2].method, runs5[3].method = "online g=1", "online g=0.5"   # names for the table and plots
+print(format_table(runs5))
+for r in runs5[1:]:
+    stored = sum(f.numel() for fisher in r.strategy.fishers for f in fisher.values())
+    print(f"{r.method:<13} {len(r.strategy.fishers)} Fisher(s) stored: {2 * stored:,} floats with the anchors")
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+for r, ax in zip(runs5, axes):
+    plots.plot_acc_matrix(r, ax=ax, title=r.method)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 在這個 stream 上，online EWC 的遺忘反而比分開存的 EWC 少：分開的 penalty 把參數拉向好幾個不同的舊 anchor
+# （$\theta^*_0$ 對 task 1 之後的任務並不好），而 online 的 anchor 是最新的參數，它已經兼顧了之前所有任務。
+# $\gamma = 0.5$ 讓新任務學得好一點、舊任務忘得多一點。兩者的訓練時間在這個大小下差不多，差別在記憶體：
+# 分開的 EWC 每個任務存一份 Fisher 與 anchor（每份都和模型一樣大），online 永遠只存一份。
+#
+# ## 3.6 動手試試：$\lambda$ 與 epochs
+#
+# 拖動 slider（放開滑鼠才會重新訓練；看過的設定會被 cache）。試試：
+# - $\lambda$ 從 1 拉到 $10^6$：遺忘先消失，然後最後一個任務學不起來。
+# - epochs 加多：naive 會忘得更多；EWC 呢？
+
+# %%
+from cl_helpers.widgets import explore, lambda_slider, epochs_slider
+from cl_helpers.sweeps import new_task_accuracy
+
+def run(lam, epochs, report):   # report(done, total) drives the slider's progress bar
+    return train_stream(stream, get_strategy("ewc", lam=lam), epochs=epochs, progress=False, report=report)
+
+def show(r):
+    s = r.summary()
+    text = (f"lambda = {r.strategy.lam:.0e} | epochs = {r.config['epochs']} | ACC {s['acc']:.3f} | "
+            f"forgetting {s['forgetting']:.3f} | new-task acc {new_task_accuracy(r.acc_matrix):.3f}")
+    return plots.plot_run(r), text
+
+explore(run, show, lam=lambda_slider(LAM, 1.0, 1e7, description="EWC lambda"),
+        epochs=epochs_slider(EPOCHS, 1, 5))
+
+# %% [markdown]
+# ## 小結
+#
+# - EWC = 新任務的 loss + $\frac{\lambda}{2}\sum_i F_i(\theta_i-\theta^*_i)^2$：一個以 Fisher 為 precision 的
+#   Gaussian prior（對角 Laplace approximation）。
+# - Fisher 衡量「動這個參數會改變多少預測」。四種 Fisher 形狀幾乎相同，大小不同；對 `nn.Linear` 可以用 closed form
+#   一次算完，不需要逐樣本的 loop。
+# - $\lambda$ 的有效範圍取決於 Fisher 與 loss 的正規化：一定要自己掃。在這裡 $10^2$–$10^3$ 最好。
+# - Online EWC 只存一份 Fisher，任務多時更省，在這裡也忘得更少。
+# - EWC 不需要存舊資料，但它只「凍住」重要的參數；任務很多、或新舊任務需要同一批參數時，容量終究不夠。
+#   下一章換一個角度：不改舊的權重，而是為新任務加上**低秩 adapter**（LoRA）。

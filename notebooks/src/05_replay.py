@@ -1,0 +1,259 @@
+# %% [markdown]
+# # 第 5 章：Replay 與三大類方法 (Experience Replay)
+#
+# 前兩章的 EWC 與 LoRA 各自代表一類方法。這一章先把 continual learning 的方法整理成三大類，
+# 再深入第二類：**replay**（重播舊資料）。這一章：
+# 1. 三大類方法：regularization、replay、architecture，以及它們在記憶體、新任務、舊任務之間的取捨；
+# 2. **Experience replay** 與 **reservoir sampling**：固定大小的記憶體，如何公平地保留整條資料流；
+# 3. 練習：自己寫 reservoir sampling（有自動檢查），並看看課程原本 notebook 的 bug 會造成什麼；
+# 4. **Class-incremental split MNIST**：EWC、SI 只剩約 20%，replay 卻有 80% 以上。這是本章最重要、也最令人意外的結果；
+# 5. 用 slider 調 buffer size，看記憶體大小與遺忘的關係；
+# 6. 簡介 **A-GEM** 與 **LwF**，各跑一次。
+#
+# ⏱️ 執行時間（full mode）：2-core 筆電 CPU 約 1 分鐘；有 GPU 時更快。
+
+# %%
+# 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
+import sys, subprocess
+if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course repository (torch/ipywidgets untouched)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/__REPO__"], check=True)
+
+import matplotlib.pyplot as plt
+from cl_helpers import course, make_stream, train_stream, get_strategy, run_methods, TrainConfig, plots, format_table
+from cl_helpers.course import pick
+
+device = course.setup(seed=0)
+
+# %% [markdown]
+# ## 5.1 三大類方法
+#
+# 面對 catastrophic forgetting，文獻中的方法大致分成三類（例如 De Lange et al. 2021 的綜述）：
+#
+# | 類別 | 核心想法 | 例子 | 額外記憶體 | 新任務（plasticity） | 舊任務（stability） | 限制 |
+# |---|---|---|---|---|---|---|
+# | **Regularization** | 在 loss 加一項，保護對舊任務重要的參數（或舊模型的輸出） | EWC、SI、MAS（參數）；LwF（輸出） | 每個參數一個重要性與一個 anchor，與資料量無關；不存任何資料 | 被 penalty 拉住，強度 $\lambda$ / $c$ 越大學得越少 | task- / domain-incremental 有效；**class-incremental 幾乎無效** | 只看得到舊任務「自己內部」的區分 |
+# | **Replay** | 存一小部分舊資料（或用生成模型產生），和新資料一起訓練 | Experience replay、A-GEM、GEM、iCaRL、generative replay | buffer：$M$ 個樣本（$M \times$ 輸入大小） | 幾乎不受限；每步的計算約兩倍 | 三種情境都有效，$M$ 越大越好 | 要存原始資料（隱私、儲存） |
+# | **Architecture** | 每個任務用（部分）不同的參數，舊參數凍結 | Progressive Networks、PackNet、每個任務一個 LoRA adapter | 隨任務數成長（每個任務一組 adapter） | 受新參數的容量（例如 LoRA rank）限制 | 舊參數不變：知道 task id 時**完全不遺忘** | 測試時通常需要 task id |
+#
+# 這三類不互斥：實務上常見 replay + regularization（例如 replay 加上 distillation）。
+# 這一章的結論之一是：**在 class-incremental 情境中，replay 是三者裡唯一真正有效的**。
+
+# %% [markdown]
+# ## 5.2 Experience replay
+#
+# 想法非常簡單：學 task $t$ 時，保留一個固定大小的 **replay buffer**，裡面是 task $0, \dots, t-1$ 的一些樣本。
+# 每個 mini-batch 都附加一個從 buffer 均勻抽出的 replay batch（大小和目前的 batch 一樣），loss 是兩者合起來的 cross-entropy：
+#
+# $$\mathcal{L} = \frac{1}{|B| + |B_M|} \sum_{(x, y) \in B \,\cup\, B_M} \ell\big(f_\theta(x), y\big),$$
+#
+# 其中 $B$ 是目前任務的 mini-batch，$B_M$ 是從 buffer 抽出的 replay batch，$\ell$ 是 cross-entropy。
+#
+# `cl_helpers` 的 `replay` strategy 就是這樣：每個任務結束時，把該任務的訓練樣本依序「提供」給 buffer
+# （`cl_helpers.buffer.ReplayBuffer`），由 buffer 決定留下哪些。問題是：**buffer 滿了以後，該丟掉誰？**
+#
+# ### Reservoir sampling（Vitter 1985, algorithm R）
+#
+# 資料是一條長度未知的 stream，記憶體只能放 $M$ 個。我們希望任何時刻，buffer 都是「到目前為止所有樣本」的
+# **均勻隨機樣本**：每個看過的樣本留在 buffer 裡的機率都相同。做法：第 $n$ 個樣本（$n = 0, 1, 2, \dots$）來的時候，
+#
+# - 如果 buffer 還沒滿（$n < M$）：直接放進去；
+# - 否則：抽一個均勻整數 $j \in \{0, 1, \dots, n\}$（共 $n+1$ 個值，**包含新樣本自己**）；若 $j < M$，用新樣本取代 buffer 第 $j$ 格，否則丟掉新樣本。
+#
+# 為什麼是均勻的？用歸納法：假設看完 $n$ 個樣本後，每個都以機率 $M/n$ 在 buffer 裡。第 $n$ 個（新）樣本被留下的機率是
+# $M/(n+1)$；一個舊樣本要繼續留著，必須「新樣本沒被留下，或被留下但沒剛好取代它」：
+# $$\frac{M}{n}\left(1 - \frac{M}{n+1}\cdot\frac{1}{M}\right) = \frac{M}{n}\cdot\frac{n}{n+1} = \frac{M}{n+1}.$$
+# 所以看完 $n+1$ 個樣本後，每個樣本留下的機率都是 $M/(n+1)$。
+#
+# **課程原本 notebook 的 bug**：buffer 滿了之後就什麼都不做。結果 buffer 永遠只有最前面的 $M$ 個樣本，
+# 也就是（幾乎）只有 task 0 的資料，之後的任務完全不會被重播。
+
+# %% [markdown]
+# ## 練習 5.1：reservoir sampling
+#
+# 完成 `reservoir_add`：把 stream 中的第 `n_seen` 個 item（從 0 開始數）提供給 `buffer`（一個 Python list），
+# **直接修改** `buffer`（in place），不回傳任何東西。`rand_int(n)` 會回傳 $[0, n)$ 中的一個均勻隨機整數：
+# 所有的隨機抽樣都請用它（每個 item 最多抽一次），檢查器會提供固定的 `rand_int`，所以結果是可重現的。
+# 卡住了？`reservoir_exercise.hint(1)`、`hint(2)`。沒寫完也沒關係，後面會用參考答案。
+
+# %% tags=["exercise"]
+def reservoir_add(buffer, capacity, n_seen, item, rand_int):
+    """Offer `item`, the stream's item number n_seen (counting from 0), to `buffer` in place (algorithm R)."""
+    # BEGIN SOLUTION: Exercise 5.1: reservoir sampling (try reservoir_exercise.hint(1))
+    if len(buffer) < capacity:
+        buffer.append(item)
+    else:
+        j = rand_int(n_seen + 1)
+        if j < capacity:
+            buffer[j] = item
+    # END SOLUTION
+
+# %%
+from cl_helpers.exercises.ch05_replay import reservoir_exercise
+
+my_reservoir_add = reservoir_exercise.check(reservoir_add)
+
+# %% [markdown]
+# 檢查器會在固定的情況（buffer 還沒滿、滿了且抽到要留下、滿了且抽到要丟掉）與很多條隨機 stream 上比較你的答案，
+# 並指出常見錯誤：滿了就不再取代（原 notebook 的 bug）、每次都取代、$n$ 差一（`rand_int(n_seen)`）、超過容量。
+#
+# 實際驗證「均勻」：把 item 0..199 依序丟進容量 20 的 buffer，重複很多次，數每個 item 最後留在 buffer 裡的比例。
+# 左邊是你的函式（或參考答案），右邊是原 notebook 的寫法：
+
+# %%
+from cl_helpers.replay_plots import keep_frequencies, plot_keep_frequencies
+
+def course_notebook_add(buffer, capacity, n_seen, item, rand_int):   # the original notebook's version
+    if len(buffer) < capacity:
+        buffer.append(item)
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.4), sharey=True)
+for fn, ax, name in ((my_reservoir_add, axes[0], "reservoir_add"), (course_notebook_add, axes[1], "no eviction (bug)")):
+    freq = keep_frequencies(fn, n_items=200, capacity=20, repeats=pick(1000, 200), seed=0)
+    plot_keep_frequencies(freq, capacity=20, ax=ax, title=f"{name}: keep rate of each item")
+    print(f"{name:>20}: items 0-19 kept {freq[:20].mean():.2f}, items 180-199 kept {freq[180:].mean():.2f}")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# `cl_helpers.buffer.ReplayBuffer` 用的是同一個 algorithm R，只是一次處理整個 batch、而且資料一直留在 device 上
+# （`reservoir_slots` 一次抽出整個 batch 的 $j$）。把 split MNIST 的 5 個任務依序放進容量 1000 的 buffer，
+# 每個任務結束後 buffer 裡各任務的樣本數應該大致相等（每個任務的訓練樣本數差不多）：
+
+# %%
+from cl_helpers.buffer import ReplayBuffer
+
+split = make_stream("split", scenario="class", train_size=pick(None, 300), test_size=pick(1000, 300), device=device)
+print(split)
+buffer = ReplayBuffer(capacity=1000, policy="reservoir", seed=0)
+for task in split:
+    buffer.add(task.x_train, task.y_train, task.id)
+    print(f"after task {task.id} ({task.name}): {len(buffer)} stored, per task: {buffer.task_counts()}")
+
+# %% [markdown]
+# ## 5.3 Class-incremental split MNIST：regularization 失效，replay 有效
+#
+# 回到第 1 章最極端的情境：split MNIST，5 個任務 {0,1}, {2,3}, …, {8,9}，**一個 10 類的 head**，
+# 測試時不給 task id。比較 naive、EWC、SI（兩個 regularization 方法，用套件預設的強度）與 replay（buffer 1100 個樣本）。
+# 同樣的 MLP、同樣的 Adam 設定、每個任務同樣的 epochs。
+
+# %%
+EPOCHS = pick(5, 2)
+config = TrainConfig(epochs=EPOCHS)
+cil = run_methods(split, ["naive", "ewc", "si", "replay"], config, hparams={"replay": {"buffer_size": 1100}})
+print(format_table(cil))
+plots.plot_comparison(cil, title="class-incremental split MNIST (5 tasks, one 10-way head)")
+plt.show()
+
+# %% [markdown]
+# EWC 與 SI 和 naive 幾乎一樣：ACC 約 0.2，也就是「只有最後一個任務是對的」。replay 則高出很多。
+# 這**不是**我們的實作有問題，而是文獻中的標準結果。Hsu et al. (2018) 在完整的 split MNIST 上
+# （60,000 張訓練圖；我們只用約 6,300 張）得到：
+#
+# | 方法 | class-incremental split MNIST ACC（Hsu et al. 2018） |
+# |---|---|
+# | Naive (Adam) | 19.7% |
+# | EWC | 19.8% |
+# | SI | 19.7% |
+# | Naive rehearsal（replay，1100 個樣本） | 90.8% |
+#
+# van de Ven & Tolias (2019) 的三種情境比較也是同樣的結論：同樣的 EWC、SI，在 task-incremental 情境表現很好，
+# 到了 class-incremental 就和 naive 一樣。
+#
+# **為什麼 regularization 在 class-incremental 會失效？**
+# 1. 學 task $k$ 時只有類別 $2k, 2k+1$ 的資料。cross-entropy 會把**所有其他類別**（包括舊類別）的 logits 往下壓，
+#    模型學到「答案永遠是最新的兩類之一」。
+# 2. EWC / SI 保護的是「對舊任務的 loss 重要」的參數，而舊任務的 loss 只要求分辨 0 和 1，從來沒要求分辨 0 和 8。
+#    penalty 能讓舊的特徵留著，但**從來沒有任何 loss 要求模型比較舊類別與新類別**：決定 0 vs 8 的那條界線
+#    根本沒被學過，也就沒有東西可以保護。
+# 3. Replay 讓舊類別的樣本和新類別的樣本出現在同一個 batch：模型直接學到跨任務的比較。這正是 class-incremental 需要的。
+#
+# 看看 EWC 的最終模型把 task 0（數字 0 和 1）的測試圖片判成什麼：
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.4))
+plots.plot_predictions(cil[1], task_id=0, ax=axes[0])
+plots.plot_predictions(cil[3], task_id=0, ax=axes[1])
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 左邊（EWC）：幾乎所有 0 和 1 都被判成 8 或 9。右邊（replay）：大部分仍然是 0 和 1。
+#
+# ## 5.4 動手試試：buffer size
+#
+# buffer 越大，replay 越接近「把所有舊資料都留著」（joint training）；越小，越便宜但越容易遺忘。
+# 拖動 slider 改變 buffer size（放開滑鼠才會重新訓練）：左圖累積所有試過的 buffer size，右圖是這次的 accuracy matrix。
+# 先跑幾個大小當起點：
+
+# %%
+from cl_helpers.widgets import explore, buffer_slider
+from cl_helpers.replay_plots import plot_buffer_effect
+
+n_train = sum(len(task.y_train) for task in split)
+acc_by_size = {}
+for size in pick([100, 300, 1100, 3000], [100, 1100]):
+    r = train_stream(split, get_strategy("replay", buffer_size=size), config, progress=False)
+    acc_by_size[size] = r.summary()["acc"]
+    print(f"buffer size {size:>5} ({size / n_train:5.1%} of the training data): ACC {acc_by_size[size]:.3f}")
+baselines = {"naive": cil[0].summary()["acc"], "EWC": cil[1].summary()["acc"]}
+
+# %%
+def run(buffer_size, report):   # report(done, total) drives the slider's progress bar
+    return train_stream(split, get_strategy("replay", buffer_size=buffer_size), config, progress=False, report=report)
+
+def show(r):
+    size, s = r.config["hparams"]["buffer_size"], r.summary()
+    acc_by_size[size] = s["acc"]
+    text = (f"buffer size = {size} ({size / n_train:.1%} of the training data) | ACC {s['acc']:.3f} | "
+            f"forgetting {s['forgetting']:.3f}")
+    return plot_buffer_effect(acc_by_size, r, baselines), text
+
+explore(run, show, buffer_size=buffer_slider(500, 50, 5000, 50))
+
+# %% [markdown]
+# 觀察：只要幾百個樣本（訓練資料的約 5%），ACC 就從 naive 的約 0.19 跳到 0.8 左右；再加大 buffer，報酬很快遞減。
+# ACC 停在 0.8 多一點、低於 joint training（第 6 章，約 0.93），原因有二：每個任務只訓練 5 個 epochs；
+# 而且每個 mini-batch 有一半是最新的兩個類別、另一半由所有舊類別分，新舊類別不平衡，模型偏向新類別。
+# Hsu et al. 用完整的 MNIST（每個任務約 12,000 張）得到 90.8%。
+#
+# ## 5.5 另外兩個方法：A-GEM 與 LwF
+#
+# - **A-GEM**（Chaudhry et al. 2019，GEM 的便宜版）也有一個 episodic memory，但**不直接在舊資料上訓練**：
+#   每一步先算 memory 上的 gradient $g_{\text{ref}}$，如果目前的 gradient $g$ 和它衝突（$g \cdot g_{\text{ref}} < 0$），
+#   就把 $g$ 投影成 $g - \frac{g \cdot g_{\text{ref}}}{g_{\text{ref}} \cdot g_{\text{ref}}} g_{\text{ref}}$，
+#   也就是「不讓 memory 上的 loss 上升（一階近似）」的最近方向。它只要求不變差，不要求舊類別與新類別的比較變好。
+# - **LwF**（Learning without Forgetting, Li & Hoiem 2016）**不存任何資料**：學新任務時，把上一個任務結束時的模型凍結，
+#   要求新模型在**目前的輸入**上，舊類別的輸出（softmax with temperature）和舊模型一樣（knowledge distillation）。
+#   它屬於 regularization（保護輸出而不是參數），所以在 class-incremental 情境遇到和 EWC 一樣的問題。
+#
+# 在同一條 stream 上各跑一次（memory 同樣 1100 個樣本）：
+
+# %%
+others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"memory_size": 1100}})
+print(format_table([cil[0], cil[3], *others]))
+
+# %% [markdown]
+# A-GEM 比 naive 好很多，但不如 replay：投影只防止 memory 上的 loss 上升，卻沒有直接訓練舊類別與新類別的比較。
+# LwF 在 class-incremental 情境和 naive 差不多。
+#
+# ## 小結
+#
+# - 三大類方法：regularization（EWC、SI、MAS、LwF）不存資料但只保護舊任務「內部」的區分；
+#   replay 存少量舊資料；architecture（Progressive Networks、per-task LoRA）不遺忘但需要 task id。
+# - Reservoir sampling（algorithm R）讓固定大小的 buffer 隨時都是整條 stream 的均勻樣本：滿了之後，第 $n$ 個樣本以機率
+#   $M/(n+1)$ 取代一個隨機位置。「滿了就不換」的 bug 會讓 buffer 只剩第一個任務。
+# - **Class-incremental 情境中，EWC、SI 與 naive 一樣只有約 20%；replay 用約 1000 個樣本就有 80% 以上**（Hsu et al. 2018：
+#   EWC 19.8%、SI 19.7% vs replay 90.8%）。選方法前，先確認你的問題是哪一種情境（van de Ven & Tolias 2019）。
+# - 下一章：自己實作 SI，並在同一張表上比較所有方法。
+#
+# ### 參考文獻
+#
+# - J. S. Vitter. Random sampling with a reservoir. *ACM Transactions on Mathematical Software*, 1985.
+# - Y.-C. Hsu, Y.-C. Liu, A. Ramasamy, Z. Kira. Re-evaluating continual learning scenarios: a categorization and case
+#   for strong baselines. NeurIPS Continual Learning Workshop, 2018 (arXiv:1810.12488).
+# - G. M. van de Ven, A. S. Tolias. Three scenarios for continual learning. arXiv:1904.07734, 2019.
+# - D. Rolnick, A. Ahuja, J. Schwarz, T. Lillicrap, G. Wayne. Experience replay for continual learning. NeurIPS 2019.
+# - A. Chaudhry, M. Ranzato, M. Rohrbach, M. Elhoseiny. Efficient lifelong learning with A-GEM. ICLR 2019.
+# - Z. Li, D. Hoiem. Learning without forgetting. ECCV 2016.
+# - M. De Lange et al. A continual learning survey: defying forgetting in classification tasks. *IEEE TPAMI*, 2021.
