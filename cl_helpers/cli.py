@@ -11,7 +11,7 @@ from .errors import ConfigError
 from .strategies import REGISTRY, available_strategies
 from .tasks import BENCHMARKS, SCENARIOS
 
-DEFAULT_METHODS = "naive,joint"
+DEFAULT_METHODS = "naive,ewc,si,replay,joint"
 
 
 def _option(method: str, key: str) -> str:
