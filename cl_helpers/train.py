@@ -1,6 +1,7 @@
 """The training engine: tensor-resident mini-batches, strategy hooks, evaluation on every task."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
@@ -69,6 +70,12 @@ def _accuracy(model, task: Task, strategy: Strategy, batch_size: int) -> torch.T
     return correct / len(task.y_test)
 
 
+def _show_progress(progress: bool) -> bool:
+    # tqdm.notebook ignores the TQDM_DISABLE environment default that plain tqdm honours; CI and saved
+    # notebooks set it, so it is read here for every front end.
+    return progress and os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false")
+
+
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     """A fresh optimizer of the configured kind over `params`."""
     params = list(params)
@@ -109,8 +116,7 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
     R = np.zeros((T, T))
     steps, curve, losses, boundaries = [0], [init_acc], [], []
     step, train_seconds, optimizer = 0, 0.0, None
-    # Passing disable only when asked keeps tqdm's own TQDM_DISABLE environment default working.
-    bar = tqdm(total=T * config.epochs, desc=strategy.name, leave=False, **({} if progress else {"disable": True}))
+    bar = tqdm(total=T * config.epochs, desc=strategy.name, leave=False, disable=not _show_progress(progress))
     for t, task in enumerate(stream):
         boundaries.append(step)
         model.train()

@@ -111,3 +111,12 @@ def test_bad_config_is_one_line():
                         (dict(batch_size=0), "batch_size 0 is out of range")]:
         with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace("[", r"\[").replace("]", r"\]")):
             TrainConfig(**kwargs)
+
+
+def test_tqdm_disable_is_honoured_in_every_front_end(monkeypatch):
+    from cl_helpers.train import _show_progress
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert not _show_progress(True)
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    assert _show_progress(True) and not _show_progress(False)
