@@ -5,29 +5,16 @@ MNIST and without internet would.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-OFFLINE = os.environ.get("CL_TEST_OFFLINE") == "1"
+from testdata import mnist_root
 
 # One thread: these small MLPs gain little from two, and two threads spinning against other processes
 # (a notebook kernel, the browser) can run 20x slower. Speed is measured by benchmarks/, not by tests.
 torch.set_num_threads(1)
-
-
-def mnist_root() -> Path | None:
-    """The folder holding MNIST/raw for tests, or None when the suite runs offline on digits."""
-    if OFFLINE:
-        return None
-    for cand in (os.environ.get("CL_HELPERS_DATA"), SHARED_DATA):
-        if cand and (Path(cand) / "MNIST" / "raw").is_dir():
-            return Path(cand)
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import mnist_root
+from testdata import mnist_root
 
 
 def run_cli(*args, data_root=None):

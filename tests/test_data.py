@@ -7,7 +7,7 @@ import torch
 
 from cl_helpers import ConfigError, load_dataset
 from cl_helpers import data as data_mod
-from conftest import mnist_root
+from testdata import mnist_root
 
 
 @pytest.fixture(autouse=True)

@@ -4,20 +4,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from cl_helpers import ConfigError, count_parameters, train_stream  # noqa: E402
 from cl_helpers import finetune as ft  # noqa: E402
 from cl_helpers.models import build_model  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads made these small MLPs up to 20x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,6 @@ from cl_helpers.fisher_plots import (compare_fisher_kinds, fisher_kind_stats, fo
                                      pixel_importance, plot_importance_maps)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_pixel_importance_sums_over_hidden_units_and_unpermutes():
     w = torch.tensor([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]])

@@ -4,7 +4,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from cl_helpers import ConfigError  # noqa: E402
 from cl_helpers import finetune as ft  # noqa: E402
@@ -32,13 +31,6 @@ def test_rank_curves_one_point_per_rank_in_rank_order_full_as_reference():
     with pytest.raises(ConfigError, match="LoRA results"):
         plot_rank_curves([result(None, 0.9, 0.7)])
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_finetune_can_start_from_a_model_pretrained_for_other_epochs(make_stream, monkeypatch):

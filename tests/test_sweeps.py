@@ -5,18 +5,10 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from cl_helpers import ConfigError, train_stream  # noqa: E402
 from cl_helpers.sweeps import format_sweep, new_task_accuracy, plot_sweep, sweep  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_new_task_accuracy_is_the_mean_diagonal_after_task_0():

@@ -133,7 +133,7 @@ class Exercise:
         print(f"{self.title}: {len(report.passed)} of {len(report.passed) + len(report.failed)} cases pass")
         print(report)
         if report.ok:
-            print(f"🎉 All correct. The rest of the chapter uses your implementation.")
+            print("🎉 All correct. The rest of the chapter uses your implementation.")
             return student
         print("The rest of the chapter uses the reference implementation from cl_helpers until this passes.")
         return self.reference
