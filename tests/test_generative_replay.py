@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from replay_stage import at_task_1_with_a_changed_model
 from cl_helpers import TrainConfig, build_model, get_strategy, train_stream
 from cl_helpers.cli import main
 from cl_helpers.strategies.generative_replay import GenerativeReplay, generative_replay_loss, mix_losses
@@ -71,12 +72,7 @@ def test_labels_from_the_current_model_forget(class_il):
 def test_replayed_labels_come_from_the_previous_model(make_stream):
     stream = make_stream("split", scenario="class", n_tasks=2, train_size=200, test_size=50)
     s = get_strategy("generative_replay", generator_steps=5)
-    model = s.setup(build_model(stream, (32,)), stream, TrainConfig())
-    s.before_task(model, stream[0], stream)
-    s.after_task(model, stream[0], stream)
-    with torch.no_grad():
-        model.head.weight.add_(torch.randn_like(model.head.weight))   # the current model now disagrees
-    s.before_task(model, stream[1], stream)
+    at_task_1_with_a_changed_model(stream, s)
     x, y = stream[1].x_train[:16], stream[1].y_train[:16]
     bx, by, bt = s.make_batch(x, y, torch.ones(16, dtype=torch.long), 1)
     assert len(bx) == 32 and torch.equal(bx[:16], x) and (bt[16:] == 0).all()

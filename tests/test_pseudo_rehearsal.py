@@ -1,7 +1,8 @@
 """Pseudo-rehearsal: noise inputs in the data's range, targets from the previous model, and its limit class-incrementally."""
 import torch
 
-from cl_helpers import TrainConfig, build_model, get_strategy, train_stream
+from cl_helpers import get_strategy, train_stream
+from replay_stage import at_task_1_with_a_changed_model
 from cl_helpers.strategies.generative_replay import generative_replay_loss
 
 
@@ -9,12 +10,7 @@ def test_noise_in_the_data_range_with_the_previous_models_soft_targets(make_stre
     stream = make_stream("split", scenario="class", n_tasks=2, train_size=200, test_size=50)
     s = get_strategy("pseudo_rehearsal")
     assert s.distill                                              # Robins: the old network's outputs as targets
-    model = s.setup(build_model(stream, (32,)), stream, TrainConfig())
-    s.before_task(model, stream[0], stream)
-    s.after_task(model, stream[0], stream)
-    with torch.no_grad():
-        model.head.weight.add_(torch.randn_like(model.head.weight))   # the current model now disagrees
-    s.before_task(model, stream[1], stream)
+    model = at_task_1_with_a_changed_model(stream, s)
     x, y = stream[1].x_train[:64], stream[1].y_train[:64]
     bx, by, bt = s.make_batch(x, y, torch.ones(64, dtype=torch.long), 1)
     noise = bx[64:]

@@ -129,7 +129,7 @@ class PackNet(Strategy):
         """Prune the task's free weights, retrain what it keeps, and freeze it."""
         self.prune_task(model, task.id)
         self.retrain(model, task)
-        self.masks = {name: torch.zeros_like(p, dtype=torch.bool) for name, p in model.named_parameters()}
+        self.masks, self.snapshot = {}, {}   # only needed while a task trains
 
     # ---- inference ----------------------------------------------------------------------------------------
     def task_weights(self, model: nn.Module, k: int) -> dict[str, torch.Tensor]:

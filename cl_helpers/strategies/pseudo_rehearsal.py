@@ -25,8 +25,8 @@ class PseudoRehearsal(GenerativeReplay):
     label = "Pseudo-rehearsal (noise)"
     params = {
         "distill": Param(True, type=bool, help="soft targets (the old model's outputs) instead of hard labels"),
-        "temperature": Param(2.0, 0.0, 100.0, low_open=True, help="softmax temperature of the soft targets"),
-        "replay_batch": Param(0, 0, 100_000, type=int, help="random inputs per step (0: the current batch's size)"),
+        "temperature": GenerativeReplay.params["temperature"],
+        "replay_batch": GenerativeReplay.params["replay_batch"],
     }
 
     def build_generator(self, stream) -> None:
