@@ -45,7 +45,7 @@ def generative_replay_loss(logits: torch.Tensor, y: torch.Tensor, replay_logits:
 class GenerativeReplay(Strategy):
     """Deep generative replay (Shin et al. 2017), as van de Ven & Tolias (2018) run it, with a VAE generator.
 
-    While training task t > 0, every mini-batch of the current task is joined by `replay_batch` inputs
+    While training task t > 0, every mini-batch of the current task is joined by `replay_batch_size` inputs
     sampled from the generator as it was at the end of task t-1, labelled by the classifier as it was then
     (hard labels, or soft targets with `distill`); the loss mixes the two parts 1/t : (t-1)/t
     (`generative_replay_loss`). Replayed inputs carry a past task id drawn at random, so a multi-head
@@ -65,7 +65,7 @@ class GenerativeReplay(Strategy):
     params = {
         "distill": Param(False, type=bool, help="soft targets (distillation) instead of the old model's hard labels"),
         "temperature": Param(2.0, 0.0, 100.0, low_open=True, help="softmax temperature of the soft targets"),
-        "replay_batch": Param(0, 0, 100_000, type=int, help="replayed inputs per step (0: the current batch's size)"),
+        "replay_batch_size": Param(0, 0, 100_000, type=int, help="replayed inputs per step (0: the current batch's size)"),
         "generator_steps": Param(200, 1, 1_000_000, type=int, log=True, help="generator training steps per task"),
         "generator_hidden": Param(128, 1, 100_000, type=int, help="hidden units of the VAE's encoder and decoder"),
         "generator_latent": Param(32, 1, 10_000, type=int, help="latent dimensions of the VAE"),
@@ -110,7 +110,7 @@ class GenerativeReplay(Strategy):
         self.n_current = len(y)
         if self.old_model is None:
             return x, y, tids
-        n = self.replay_batch or len(y)
+        n = self.replay_batch_size or len(y)
         xr = self.dream(n).to(x.dtype)
         tr = torch.randint(0, t, (n,), generator=self.replay_gen, device=x.device)
         with torch.no_grad():

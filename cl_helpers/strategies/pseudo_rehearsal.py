@@ -11,7 +11,7 @@ from .generative_replay import GenerativeReplay
 class PseudoRehearsal(GenerativeReplay):
     """Pseudo-rehearsal (Robins 1995): generative replay whose "generator" is noise and never learns.
 
-    While training task t > 0, every mini-batch is joined by `replay_batch` random inputs, each pixel
+    While training task t > 0, every mini-batch is joined by `replay_batch_size` random inputs, each pixel
     uniform over the range the inputs span, with the previous classifier's outputs on them as targets
     (soft targets by default, as Robins used the old network's outputs; hard labels with distill=false),
     mixed 1/t : (t-1)/t with the current batch as in `generative_replay_loss`. It keeps the old
@@ -26,7 +26,7 @@ class PseudoRehearsal(GenerativeReplay):
     params = {
         "distill": Param(True, type=bool, help="soft targets (the old model's outputs) instead of hard labels"),
         "temperature": GenerativeReplay.params["temperature"],
-        "replay_batch": GenerativeReplay.params["replay_batch"],
+        "replay_batch_size": GenerativeReplay.params["replay_batch_size"],
     }
 
     def build_generator(self, stream) -> None:

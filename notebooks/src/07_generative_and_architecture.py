@@ -281,7 +281,7 @@ explore(run, show, prune=float_slider("prune fraction", 0.5, 0.05, 0.95, 0.05))
 
 # %%
 more = run_methods(split, ["joint", "online_ewc", "mas", "agem", "lwf", "lora"], config,
-                   hparams={"agem": {"memory_size": 1100}})
+                   hparams={"agem": {"buffer_size": 1100}})
 print("class-incremental split MNIST (one 10-way head, no task id at test)")
 print(format_family_table([*cil, *more]))
 print()
