@@ -1,4 +1,4 @@
-"""Pseudo-rehearsal: noise inputs in the data's range, targets from the previous model, and its limit class-incrementally."""
+"""Pseudo-rehearsal: noise in the data's range, targets from the previous model, its limit class-incrementally."""
 import torch
 
 from cl_helpers import get_strategy, train_stream

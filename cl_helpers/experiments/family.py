@@ -63,7 +63,8 @@ def family_row(result: RunResult, label: str | None = None) -> dict[str, Any]:
     R = result.acc_matrix
     T = len(R)
     numbers = stored_numbers(result)
-    return {"method": label or result.method, "family": FAMILY.get(result.method, "?"),
+    name = result.strategy.name if result.strategy is not None else result.method   # a relabelled run keeps it
+    return {"method": label or result.method, "family": FAMILY.get(name, "?"),
             "stored": numbers, "images": numbers / result.strategy.stream.input_size,
             "new": float(np.mean(np.diag(R))), "old": float(R[T - 1, :T - 1].mean()), "acc": float(R[T - 1].mean())}
 

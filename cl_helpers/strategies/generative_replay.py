@@ -63,9 +63,11 @@ class GenerativeReplay(Strategy):
     name = "generative_replay"
     label = "Generative replay"
     params = {
-        "distill": Param(False, type=bool, help="soft targets (distillation) instead of the old model's hard labels"),
+        "distill": Param(False, type=bool,
+                         help="soft targets (distillation) instead of the old model's hard labels"),
         "temperature": Param(2.0, 0.0, 100.0, low_open=True, help="softmax temperature of the soft targets"),
-        "replay_batch_size": Param(0, 0, 100_000, type=int, help="replayed inputs per step (0: the current batch's size)"),
+        "replay_batch_size": Param(0, 0, 100_000, type=int,
+                                   help="replayed inputs per step (0: the current batch's size)"),
         "generator_steps": Param(200, 1, 1_000_000, type=int, log=True, help="generator training steps per task"),
         "generator_hidden": Param(128, 1, 100_000, type=int, help="hidden units of the VAE's encoder and decoder"),
         "generator_latent": Param(32, 1, 10_000, type=int, help="latent dimensions of the VAE"),

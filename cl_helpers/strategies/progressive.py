@@ -1,4 +1,4 @@
-"""Progressive Networks: a new column of layers per task, earlier columns frozen and read through lateral connections."""
+"""Progressive Networks: a new column of layers per task; earlier columns frozen, read through lateral links."""
 from __future__ import annotations
 
 from typing import Sequence
