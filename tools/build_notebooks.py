@@ -12,7 +12,8 @@ stays in the instructor edition (notebooks/instructor/) and becomes `raise NotIm
 student edition (notebooks/), at the same indentation (the markers are otter-grader's; the grader,
 cl_helpers.teaching.grading, scores the filled-in stubs with the chapters' own checkers). Both editions get an
 "Open in Colab" badge and prev/next links, and every cell a `slideshow.slide_type` for RISE and reveal.js
-(cl_helpers.teaching.slides: headings start slides, a full slide continues on a sub-slide). Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
+(cl_helpers.teaching.slides: headings start slides, a full slide continues on a sub-slide).
+Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
 from what the source gives, outputs ignored).
 """
 from __future__ import annotations
@@ -27,8 +28,19 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cl_helpers.teaching import slides  # noqa: E402
+
+def _load_slides():
+    # By path: importing the package would import torch, which building notebooks does not need.
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "cl_helpers" / "teaching" / "slides.py"
+    spec = importlib.util.spec_from_file_location("cl_slides", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slides = _load_slides()
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "src"
