@@ -177,6 +177,12 @@ def main(argv=None) -> int:
                     stale.append(str(path.relative_to(ROOT)))
             else:
                 write(nb, path)
+    for folder in EDITIONS.values():  # RISE reads rise.css beside the notebooks: the decks' hall-sized fonts
+        css, text = folder / "rise.css", slides.SLIDE_CSS.lstrip()
+        if args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
+            stale.append(str(css.relative_to(ROOT)))
+        elif not args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
+            css.write_text(text, encoding="utf-8")
     if stale:
         print("out of sync with notebooks/src (run: python tools/build_notebooks.py): " + ", ".join(stale))
         return 1

@@ -1,5 +1,8 @@
 """Chapters as lecture slides: slide structure from the source, a measured "screenful", reveal.js export.
 
+The same fonts serve both decks: the export puts SLIDE_CSS into each HTML deck, and the build writes it as
+notebooks/rise.css, which RISE loads for every notebook of that folder.
+
 Every cell gets `slideshow.slide_type`, which RISE (live, in JupyterLab) and `jupyter nbconvert --to slides`
 (a static reveal.js deck) both read. `#`/`##` headings start a slide, `###` a sub-slide (reveal.js: the
 down arrow), and other cells stay on the current slide until it is full, then open a sub-slide. A source
@@ -42,7 +45,7 @@ SLIDE_CSS = f"""
 .reveal .jp-RenderedMarkdown h1 {{ font-size: 52px; }}
 .reveal .jp-RenderedMarkdown h2 {{ font-size: 44px; }}
 .reveal .jp-RenderedMarkdown h3 {{ font-size: 36px; }}
-.reveal .jp-InputArea pre, .reveal .jp-InputArea code, .reveal .CodeMirror {{ font-size: 20px; line-height: 1.5; }}
+.reveal .jp-InputArea pre, .reveal .jp-InputArea code, .reveal .cm-editor .cm-content {{ font-size: 20px; line-height: 1.5; }}
 .reveal .jp-OutputArea pre {{ font-size: 19px; line-height: 1.45; }}
 .reveal .jp-OutputArea img {{ max-height: {FIGURE_MAX_PX}px; width: auto; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
