@@ -15,6 +15,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHAPTER = "02_metrics.ipynb"
 
 pytestmark = pytest.mark.browser
+pytest.importorskip("jupyterlab_rise", reason="RISE comes with the lab extra: pip install -e '.[lab]'")
 
 
 def test_rise_shows_the_chapter_as_slides_in_hall_sized_fonts(page, lab, artifacts):
