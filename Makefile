@@ -11,7 +11,7 @@ TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg
 HUB_STAMP := $(VENV)/.installed-hub
 CHP := $(VENV)/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test test-fast notebooks bench clean slides grade hub-link hub-test
+.PHONY: lab test test-fast notebooks bench clean slides slides-offline grade hub-link hub-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ clean:
 # Every chapter (student edition, saved outputs) as a static reveal.js deck in slides/ (git-ignored).
 slides: $(LAB_STAMP)
 	$(PY) -m cl_helpers.teaching.slides notebooks/[0-9][0-9]_*.ipynb --out slides
+
+# The same decks with local copies of reveal.js, require.js, jQuery and MathJax (npm, ~80 MB in slides/.assets):
+# they open from disk with no network, e.g. in a lecture hall without Wi-Fi.
+slides-offline: $(LAB_STAMP)
+	test -d slides/.assets/node_modules/reveal.js || npm install --no-audit --no-fund --prefix slides/.assets \
+		reveal.js@4.0.2 requirejs@2.3.7 jquery@2.2.4 mathjax@2.7.9
+	$(PY) -m cl_helpers.teaching.slides notebooks/[0-9][0-9]_*.ipynb --out slides --assets .assets/node_modules
 
 # Grade a folder of submitted notebooks: make grade SUBMISSIONS=path/to/folder [OUT=grades.csv]
 grade: $(LAB_STAMP)

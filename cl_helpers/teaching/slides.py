@@ -262,7 +262,7 @@ def overfull(nb: dict) -> list[tuple[int, int, str]]:
             for i, g in enumerate(slides(nb["cells"]), 1) if slide_height(g) > SCREEN_PX]
 
 
-def export(path: Path, out_dir: Path, reveal_prefix: str | None = None) -> Path:
+def export(path: Path, out_dir: Path, assets: str | None = None) -> Path:
     """Write one notebook as a static reveal.js deck (plots embedded) into out_dir; returns the HTML path."""
     import nbformat
     from nbconvert import SlidesExporter
@@ -275,8 +275,11 @@ def export(path: Path, out_dir: Path, reveal_prefix: str | None = None) -> Path:
                               reveal_transition="none", reveal_number="c/t", exclude_input_prompt=True,
                               exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={HIDE_INPUT}), enabled=True)
-    if reveal_prefix:
-        exporter.reveal_url_prefix = reveal_prefix
+    if assets:  # local copies (make slides-offline): the deck then needs no network at all
+        exporter.reveal_url_prefix = f"{assets}/reveal.js"
+        exporter.require_js_url = f"{assets}/requirejs/require.js"
+        exporter.jquery_url = f"{assets}/jquery/dist/jquery.min.js"
+        exporter.mathjax_url = f"{assets}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     html, _ = exporter.from_notebook_node(nb)
     html = html.replace("</head>", f"<style>{SLIDE_CSS}</style>\n</head>", 1)
     out = out_dir / f"{path.stem}.slides.html"
@@ -292,10 +295,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("slides"))
-    parser.add_argument("--reveal-prefix", default=None, help="where reveal.js is (default: nbconvert's CDN URL)")
+    parser.add_argument("--assets", default=None, help="folder, relative to the decks, holding npm's reveal.js, "
+                        "requirejs, jquery and mathjax (default: their CDN addresses, nbconvert's defaults)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     for path in args.notebooks:
-        out = export(path, args.out, args.reveal_prefix)
+        out = export(path, args.out, args.assets)
         arranged = for_slides(nbformat.read(path, as_version=4))
         print(f"{out}: {len(slides(arranged['cells']))} slides")
         for number, px, first in overfull(arranged):
