@@ -93,6 +93,10 @@ class LoRA(Strategy):
         """Every parameter; frozen ones get no gradient and are skipped, and a kept optimizer reaches each adapter."""
         return list(model.parameters())
 
+    def fresh_parameters(self, model: nn.Module):
+        """From task 1 on, the adapters `before_task` has just re-initialised (their old Adam moments are stale)."""
+        return list(lora_parameters(model)) if self.t > 0 else []
+
     def after_task(self, model: nn.Module, task, stream) -> None:
         """Fold the task's adapter into the base weights."""
         for layer in lora_layers(model).values():
