@@ -136,7 +136,11 @@ def show_config_errors(shell: Any = None) -> bool:
         return False
 
     def one_line(shell, etype, value, tb, tb_offset=None):
-        return [f"\x1b[0;31mConfigError\x1b[0m: {value}"]
+        # IPython's run_code ignores a custom handler's return value, so show it here; ipykernel's
+        # _showtraceback sends it as the cell's error (the cell still fails, with this one line).
+        stb = [f"\x1b[0;31mConfigError\x1b[0m: {value}"]
+        shell._showtraceback(etype, value, stb)
+        return stb
 
     shell.set_custom_exc((ConfigError,), one_line)
     return True

@@ -67,9 +67,9 @@ def test_train_config_rejects_with_one_line(kwargs, message):
 
 
 def test_numpy_values_from_sliders_train(stream):
-    r = train_stream(stream, "naive", epochs=np.int64(1), batch_size=np.int64(64), hidden=np.arange(16, 17),
+    r = train_stream(stream, "naive", epochs=np.int64(2), batch_size=np.int64(32), hidden=np.arange(16, 17),
                      seed=np.int64(3), progress=False)
-    assert r.config["epochs"] == 1 and r.config["seed"] == 3
+    assert r.config["epochs"] == 2 and r.config["seed"] == 3
     assert r.acc_matrix[-1, -1] > 0.3                 # learnt something (chance is 0.1)
 
 
