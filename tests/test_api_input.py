@@ -174,3 +174,26 @@ def test_a_model_that_does_not_fit_the_stream(stream):
     with pytest.raises(ConfigError) as e:
         train_stream(stream, "naive", model=MLP(stream.input_size, (8,), 3), progress=False)
     assert one_line(e).startswith("the model gives (3,) outputs, the stream has labels up to 9")
+
+
+def test_sliders_take_numpy_values_and_refuse_the_rest():
+    from cl_helpers.teaching.widgets import explore, int_slider, log_slider
+
+    s = int_slider("epochs", np.int64(3), np.int64(1), np.int64(10))
+    assert (s.value, s.min, s.max) == (3, 1, 10)
+    assert log_slider("lambda", np.float32(100), 1, 1e4).value == pytest.approx(100)
+    for make, message in [
+        (lambda: int_slider("epochs", True, 1, 10), "epochs must be an integer, got True; allowed: 1..10"),
+        (lambda: int_slider("epochs", 3, 1, math.inf), "epochs max must be an integer, got inf"),
+        (lambda: log_slider("lambda", "100", 1, 1e4), "lambda must be a number, got '100'"),
+        (lambda: log_slider("lambda", 100, 1, math.nan), "lambda max nan is out of range"),
+        (lambda: int_slider(3, 3, 1, 10), "a slider's description must be a string such as 'lambda', got 3"),
+    ]:
+        with pytest.raises(ConfigError) as e:
+            make()
+        assert one_line(e).startswith(message)
+    explorer = explore(lambda epochs: epochs, lambda r: f"epochs = {r}", epochs=int_slider("epochs", 2, 1, 5))
+    assert explorer.set(epochs=np.int64(4)) == 4 and type(explorer.result) is int
+    with pytest.raises(ConfigError) as e:
+        explorer.set(epochs=4.5)
+    assert one_line(e) == "epochs must be an integer, got 4.5; allowed: 1..5"
