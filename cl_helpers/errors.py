@@ -30,7 +30,7 @@ class ConfigError(ValueError):
     """Bad input from a user: the message is one line naming the value and what is allowed."""
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A short one-line form of a value: arrays and tensors by their shape, long reprs cut."""
     shape = getattr(value, "shape", None)
     if shape is not None and len(tuple(shape)) > 0:
@@ -47,7 +47,7 @@ def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     """Return `value` if it is one of the strings `allowed`, else raise ConfigError."""
     allowed = list(allowed)
     if not isinstance(value, str) or value not in allowed:
-        raise ConfigError(f"unknown {name} {_show(value)}; allowed: {', '.join(allowed)}")
+        raise ConfigError(f"unknown {name} {show_value(value)}; allowed: {', '.join(allowed)}")
     return str(value)
 
 
@@ -67,11 +67,11 @@ def check_int(name: str, value: Any, low: int | None = 1, high: int | None = Non
     """`value` as a Python int if it is a whole number in [low, high] (None: unbounded), else ConfigError."""
     allowed = _range_text(low, high)
     if _is_bool(value) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be an integer, got {_show(value)}; allowed: {allowed}")
+        raise ConfigError(f"{name} must be an integer, got {show_value(value)}; allowed: {allowed}")
     if not isinstance(value, numbers.Integral):
         as_float = float(value)
         if not math.isfinite(as_float) or not as_float.is_integer():
-            raise ConfigError(f"{name} must be an integer, got {_show(value)}; allowed: {allowed}")
+            raise ConfigError(f"{name} must be an integer, got {show_value(value)}; allowed: {allowed}")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
         raise ConfigError(f"{name} {number} is out of range; allowed: {allowed}")
@@ -83,7 +83,7 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
     """`value` as a Python float if it is a finite real number in the range (open or closed ends), else ConfigError."""
     allowed = _range_text(low, high, low_open, high_open, fmt=lambda v: f"{v:g}")
     if _is_bool(value) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {_show(value)}; allowed: {allowed}")
+        raise ConfigError(f"{name} must be a number, got {show_value(value)}; allowed: {allowed}")
     number = float(value)
     bad = not math.isfinite(number)
     if low is not None:
@@ -98,14 +98,14 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
 def check_bool(name: str, value: Any) -> bool:
     """`value` if it is True or False (NumPy's too), else ConfigError (a string such as "no" would read as true)."""
     if not _is_bool(value):
-        raise ConfigError(f"{name} must be True or False, got {_show(value)}")
+        raise ConfigError(f"{name} must be True or False, got {show_value(value)}")
     return bool(value)
 
 
 def check_widths(name: str, widths: Any) -> tuple[int, ...]:
     """Hidden layer widths as a tuple of ints >= 1, e.g. (256, 256); a bare number or a string is refused."""
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Iterable):
-        raise ConfigError(f"{name} must be a list of layer widths such as (256, 256) or (256,), got {_show(widths)}")
+        raise ConfigError(f"{name} must be a list of layer widths such as (256, 256) or (256,), got {show_value(widths)}")
     return tuple(check_int(f"{name}[{i}]", h, 1, 1_000_000) for i, h in enumerate(widths))
 
 
@@ -117,7 +117,7 @@ def check_seed(name: str, value: Any) -> int:
 def check_type(name: str, value: Any, kind: type | tuple[type, ...], allowed: str) -> Any:
     """`value` if it is an instance of `kind`, else ConfigError saying what is `allowed`."""
     if not isinstance(value, kind):
-        raise ConfigError(f"{name} must be {allowed}, got {type(value).__name__} {_show(value)}".rstrip())
+        raise ConfigError(f"{name} must be {allowed}, got {type(value).__name__} {show_value(value)}".rstrip())
     return value
 
 
