@@ -88,7 +88,7 @@ def test_a_methods_hyperparameter_points_to_get_strategy(stream):
 @pytest.mark.parametrize("make,message", [
     (lambda: get_strategy("replay", buffer_size=math.inf), "replay buffer_size must be an integer, got inf"),
     (lambda: get_strategy("lora", rank=math.inf), "lora rank must be an integer, got inf"),
-    (lambda: get_strategy("agem", memory_size=True), "agem memory_size must be an integer, got True"),
+    (lambda: get_strategy("agem", buffer_size=True), "agem buffer_size must be an integer, got True"),
     (lambda: get_strategy("ewc", lam=True), "ewc lam must be a number, got True"),
     (lambda: get_strategy("si", c="1"), "si c must be a number, got '1'"),
     (lambda: get_strategy("ewc", fisher_kind=None), "unknown ewc fisher_kind None"),

@@ -76,7 +76,7 @@ def test_stored_fisher_is_the_hand_computed_one():
     torch.nn.init.zeros_(model.head.bias)
     x = torch.tensor([[1.0, 2.0], [3.0, 0.0], [1.0, 1.0]])      # mean of x^2: (11/3, 5/3)
     task = Task(1, "hand", x, torch.tensor([0, 1, 1]), x, torch.tensor([0, 1, 1]), classes=(0, 1))
-    s = get_strategy("ewc", fisher_samples=10)
+    s = get_strategy("ewc", importance_samples=10)
     s.setup(model, None, TrainConfig())
     s.after_task(model, task, None)
     expected = torch.tensor([[0.0, 0.0], [0.0, 0.0], [11 / 12, 5 / 12], [11 / 12, 5 / 12]])

@@ -105,8 +105,8 @@ class AdapterStrategy(Strategy):
         return list(model.parameters())
 
     def fresh_parameters(self, model: nn.Module):
-        """From task 1 on, the adapters `before_task` has just re-initialised (their old Adam moments are stale)."""
-        return list(lora_parameters(model)) if self.t > 0 else []
+        """From task 1 on, task t's adapter, just (re-)initialised: a kept optimizer's moments for it are stale."""
+        return self.adapter_params(self.t) if self.t > 0 else []
 
     def after_task(self, model: nn.Module, task, stream) -> None:
         """The task's adapter is final: end it and freeze everything."""
