@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # Fast mode for notebooks under test; tqdm bars add nothing to a log.
 TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg
 
-.PHONY: lab test test-fast notebooks bench clean
+.PHONY: lab test test-fast test-colab notebooks bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser -p no:cacheprovider
 
+# Every chapter in fast mode with Google Colab's package versions (tools/colab/constraints.txt), a stand-in
+# google.colab, and cl_helpers installed by the chapters' own Colab cell from a clone of HEAD. Not in `make test`:
+# the first run builds .venv-colab (torch with its CUDA wheels, a few GB); see the README for the times.
+test-colab:
+	tools/colab/run.sh
+
 # Re-run every notebook in full mode and save it with its outputs (what readers see on GitHub).
 notebooks: $(TEST_STAMP)
 	$(PY) tools/build_notebooks.py
@@ -41,4 +47,4 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .venv-colab .pytest_cache test-artifacts

@@ -197,3 +197,14 @@ def test_sliders_take_numpy_values_and_refuse_the_rest():
     with pytest.raises(ConfigError) as e:
         explorer.set(epochs=4.5)
     assert one_line(e) == "epochs must be an integer, got 4.5; allowed: 1..5"
+
+
+def test_run_methods_names_and_hyperparameters(stream):
+    from cl_helpers import run_methods
+
+    with pytest.raises(ConfigError) as e:
+        run_methods(stream, ["naive"], hparams={"ewc": {"lam": 10}}, progress=False)
+    assert one_line(e).startswith("hparams given for 'ewc', which is not among the methods ['naive']")
+    with pytest.raises(ConfigError) as e:
+        run_methods(stream, "naive,ewcc", progress=False)          # a comma list, as on the CLI
+    assert one_line(e).startswith("unknown method 'ewcc'; allowed: naive, joint, ewc")
