@@ -55,7 +55,7 @@ class TrainConfig:
 _TRAINED_WITH: "weakref.WeakKeyDictionary[nn.Module, Strategy]" = weakref.WeakKeyDictionary()
 
 
-def _model_and_strategy(model: nn.Module | RunResult, strategy: Strategy | str | None) -> tuple[nn.Module, Strategy]:
+def _model_and_strategy(model: nn.Module | RunResult, strategy: Strategy | None) -> tuple[nn.Module, Strategy]:
     if isinstance(model, RunResult):
         if strategy is not None and strategy is not model.strategy:
             raise ConfigError("pass either a run (its model and strategy are used) or a model and a strategy, "
@@ -63,8 +63,8 @@ def _model_and_strategy(model: nn.Module | RunResult, strategy: Strategy | str |
         model, strategy = model.model, model.strategy
     check_type("model", model, nn.Module, "a RunResult or an nn.Module")
     if strategy is None:
-        strategy = _TRAINED_WITH.get(model) or Strategy()
-    return model, get_strategy(strategy)
+        return model, _TRAINED_WITH.get(model) or Strategy()
+    return model, check_type("strategy", strategy, Strategy, "the run's strategy (run.strategy) or None")
 
 
 def _task_of(task: Task | int, strategy: Strategy) -> Task:
@@ -157,6 +157,9 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
         check_type("config", config, TrainConfig, "a TrainConfig")
         config = TrainConfig(**{**asdict(config), **overrides})
     strategy = get_strategy(strategy)
+    if strategy.stream is not None:
+        # Already used by a run: that run's result keeps its own strategy (its model may need it to evaluate).
+        strategy = copy.deepcopy(strategy)
     progress = check_bool("progress", progress)
     if report is not None and not callable(report):
         raise ConfigError(f"report must be a function report(done, total) or None, got {report!r}")

@@ -139,3 +139,12 @@ def test_a_model_passed_in_is_not_changed(stream):
         assert torch.equal(v, before[k])
     r2 = train_stream(stream, "lora", model=model, **SMALL)     # the same start again: the same run
     assert (r1.acc_matrix == r2.acc_matrix).all()
+
+
+def test_a_strategy_used_twice_keeps_each_runs_numbers(stream):
+    s = get_strategy("lora_per_task", rank=2)
+    r1 = train_stream(stream, s, **SMALL)
+    r2 = train_stream(stream, s, seed=1, **{k: v for k, v in SMALL.items()})
+    assert r1.strategy is not r2.strategy
+    for r in (r1, r2):
+        assert (evaluate_all(r, stream) == r.acc_matrix[-1]).all()
