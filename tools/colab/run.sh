@@ -10,13 +10,11 @@ VENV=${COLAB_VENV:-$ROOT/.venv-colab}
 PYTHON=${PYTHON:-python3}
 STAMP=$VENV/.installed
 
-if [ ! -f "$STAMP" ] || [ "$HERE/constraints.txt" -nt "$STAMP" ] || [ "$HERE/run.sh" -nt "$STAMP" ]; then
+if [ ! -f "$STAMP" ] || [ "$HERE/constraints.txt" -nt "$STAMP" ] || [ "$HERE/packages.txt" -nt "$STAMP" ]; then
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
     # What Colab has preinstalled and the chapters use, at Colab's versions (and their dependencies at Colab's too).
-    "$VENV/bin/python" -m pip install -q -c "$HERE/constraints.txt" \
-        torch torchvision numpy matplotlib ipywidgets tqdm scikit-learn scipy ipykernel ipython jupyter_client \
-        matplotlib-inline transformers peft accelerate tokenizers safetensors pytest
+    "$VENV/bin/python" -m pip install -q -c "$HERE/constraints.txt" -r "$HERE/packages.txt"
     # The test runner, which Colab lacks; whatever it pulls in that Colab has keeps Colab's version.
     "$VENV/bin/python" -m pip install -q -c "$HERE/constraints.txt" nbval
     SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -38,7 +36,8 @@ git config --file "$GIT_CONFIG_GLOBAL" url."file://$WORK/cl-course".insteadOf \
 if [ -z "${CL_HELPERS_DATA:-}" ] && [ -d "$ROOT/../shared/data/MNIST/raw" ]; then
     export CL_HELPERS_DATA="$(cd "$ROOT/../shared/data" && pwd)"
 fi
-export IPYTHONDIR=$VENV/ipython CL_FAST=1 TQDM_DISABLE=1
+# (PYDEVD_...: Colab's ipykernel 6.17 starts debugpy, which warns about frozen modules on every kernel start)
+export IPYTHONDIR=$VENV/ipython CL_FAST=1 TQDM_DISABLE=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 "$VENV/bin/python" -c 'import torch, numpy, ipywidgets, ipykernel, IPython, matplotlib, sklearn, sys; print(
     f"Colab-like: Python {sys.version.split()[0]} torch {torch.__version__} numpy {numpy.__version__} "
     f"ipywidgets {ipywidgets.__version__} ipykernel {ipykernel.__version__} IPython {IPython.__version__} "
