@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cl_helpers"
-CORE = {"__init__", "__main__", "cli", "data", "tasks", "models", "train", "results", "metrics", "fisher",
+CORE = {"__init__", "__main__", "cli", "data", "tasks", "models", "train", "results", "metrics", "fisher", "vae",
         "penalties", "lora", "buffer", "device", "errors", "io"}
 SUBPACKAGES = {"strategies", "plots", "experiments", "teaching", "lm"}
 NOT_PRODUCTION = {"tests", "benchmarks", "testdata", "conftest", "reference_fisher", "benchlib"}

@@ -76,3 +76,22 @@ def plot_importance_maps(maps: Mapping[str, torch.Tensor], title: str | None = N
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_dreams(dreams: Sequence[torch.Tensor], image_shape: Sequence[int], n: int = 10,
+                title: str | None = None):
+    """Generated inputs, one row per stage (the same latent codes decoded after task 0, 1, ...)."""
+    rows = len(dreams)
+    if rows == 0:
+        raise ConfigError("no generated samples to show: the generator has not finished a task yet")
+    fig, axes = plt.subplots(rows, n, figsize=(1.0 * n, 1.05 * rows + 0.4), squeeze=False)
+    for t, images in enumerate(dreams):
+        for k in range(n):
+            ax = axes[t][k]
+            ax.imshow(images[k].view(*image_shape).cpu(), cmap="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[t][0].set_ylabel(f"after\ntask {t}", fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle(title or "the generator's samples (same latent codes at every stage)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -14,7 +14,8 @@ for _info in pkgutil.iter_modules(__path__):
 
 def available_strategies() -> list[str]:
     """Names of all strategies, in a teaching order (references first)."""
-    order = ["naive", "joint", "ewc", "online_ewc", "si", "mas", "replay", "agem", "lwf", "lora", "lora_per_task"]
+    order = ["naive", "joint", "ewc", "online_ewc", "si", "mas", "replay", "agem", "lwf", "generative_replay",
+             "pseudo_rehearsal", "lora", "lora_per_task", "progressive", "packnet"]
     return sorted(REGISTRY, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 

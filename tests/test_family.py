@@ -1,0 +1,51 @@
+"""The family table counts what each method really holds: the numbers it stores beyond the plain model."""
+import matplotlib
+import pytest
+
+from cl_helpers import TrainConfig, count_parameters, get_strategy, plots, train_stream
+from cl_helpers.experiments.family import family_row, format_family_table, stored_numbers
+
+matplotlib.use("Agg")
+SMALL = dict(epochs=1, hidden=(32,), progress=False)
+
+
+@pytest.fixture(scope="module")
+def streams(make_stream):
+    return (make_stream("split", scenario="class", n_tasks=3, train_size=100, test_size=50),
+            make_stream("split", scenario="task", n_tasks=3, train_size=100, test_size=50))
+
+
+def test_counts_match_what_each_method_keeps(streams):
+    cil, til = streams
+    d = cil.input_size
+    P = count_parameters(train_stream(cil, "naive", **SMALL).model)
+    assert stored_numbers(train_stream(cil, "naive", **SMALL)) == 0
+    replay = train_stream(cil, get_strategy("replay", buffer_size=40), **SMALL)
+    assert stored_numbers(replay) == 40 * (d + 2)                          # inputs, label, task id
+    ewc = train_stream(cil, "ewc", **SMALL)
+    assert stored_numbers(ewc) == 3 * 2 * P                                # a Fisher and an anchor per task
+    gr = train_stream(cil, get_strategy("generative_replay", generator_steps=2), **SMALL)
+    g = gr.strategy.generator_parameters()
+    assert stored_numbers(gr) == 2 * g + P + cil.n_outputs                 # generator + frozen copy, old classifier,
+    #                                                                        which output units have classes
+    joint = train_stream(cil, "joint", **SMALL)
+    assert stored_numbers(joint) == sum(t.x_train.numel() + t.y_train.numel() for t in cil)
+    pnn = train_stream(til, "progressive", **SMALL)
+    plain = count_parameters(train_stream(til, "naive", **SMALL).model)
+    assert stored_numbers(pnn) == pnn.model.n_parameters(3) - plain              # two more columns and laterals
+    pack = train_stream(til, "packnet", **SMALL)
+    assert stored_numbers(pack) == sum(o.numel() for o in pack.strategy.owner.values())
+    row = family_row(replay, "replay 40")
+    assert row["family"] == "replay" and row["images"] == pytest.approx(40 * (d + 2) / d)
+    assert "replay 40" in format_family_table([replay, ewc], ["replay 40", "EWC"])
+
+
+def test_capacity_and_dream_plots_draw(streams):
+    _, til = streams
+    pack = train_stream(til, "packnet", **SMALL)
+    fig = plots.plot_prune_effect({0.5: (0.9, 0.125)}, pack)
+    assert len(fig.axes) >= 2
+    assert plots.plot_parameter_growth({"a": [1, 2, 3], "b": [2, 2, 2]}).axes[0].get_lines()
+    gr = train_stream(streams[0], get_strategy("generative_replay", generator_steps=2), **SMALL)
+    assert len(gr.strategy.dreams) == 2                                    # none after the last task
+    assert len(plots.plot_dreams(gr.strategy.dreams, streams[0].image_shape, n=5).axes) == 2 * 5
