@@ -1,4 +1,4 @@
-"""`python -m cl_helpers compare`: run a method comparison headless and print a table."""
+"""`python -m cl_helpers compare` (a method comparison on MNIST) and `llm` (chapter 8), headless, printing a table."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .data import DATASETS
 from .errors import ConfigError
+from .lm.cli import add_llm_parser
 from .strategies import REGISTRY, available_strategies
 from .tasks import BENCHMARKS, SCENARIOS
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
                                metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
                                help=f"{spec.help} (default {spec.default})")
+    add_llm_parser(sub)
     return parser
 
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return run_compare(args)
+        return getattr(args, "run", run_compare)(args)  # `llm` sets its own runner
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

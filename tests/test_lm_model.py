@@ -9,11 +9,11 @@ from cl_helpers.lm.model import GPTConfig, TinyGPT
 from cl_helpers.lm.train import train_lm, two_buckets
 from cl_helpers.lora import add_lora, lora_layers, merge_lora
 
-SMALL = GPTConfig(context=48, width=32, layers=2, heads=2)
+SMALL = GPTConfig(width=32, layers=2, heads=2)
 
 
 def _handful():
-    return make_world(0).stage0.take(list(range(4)) + list(range(1000, 1004)) + list(range(1300, 1304)))
+    return make_world(0).stage0.take(list(range(4)) + list(range(5000, 5004)) + list(range(5300, 5304)))
 
 
 def test_overfits_a_handful_of_sequences():

@@ -93,7 +93,7 @@ def _split(items: list, test_share: float, g: torch.Generator) -> tuple[list, li
     return [items[i] for i in order[n_test:]], [items[i] for i in order[:n_test]]
 
 
-def make_world(seed: int = 0, n_add: int = 1000, n_sub: int = 2000, n_test: int = 200,
+def make_world(seed: int = 0, n_add: int = 5000, n_sub: int = 3000, n_test: int = 200,
                request_test_share: float = 0.25) -> World:
     """Build both stages' data from `seed`: training sets and disjoint held-out tests of every family.
 

@@ -25,7 +25,7 @@ class GPTConfig:
     vocab_size: int = VOCAB_SIZE
     context: int = 64
     width: int = 128
-    layers: int = 3
+    layers: int = 2
     heads: int = 4
 
     def to_dict(self) -> dict:

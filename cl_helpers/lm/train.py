@@ -57,10 +57,11 @@ def lr_at(step: int, steps: int, lr: float, warmup: int, cosine: bool) -> float:
 def train_lm(model: nn.Module, data: LMData, steps: int, lr: float, batch_size: int = 64, seed: int = 0,
              weights: torch.Tensor | None = None, warmup: int = 0, cosine: bool = False,
              weight_decay: float = 0.0, extra_loss: ExtraLoss | None = None,
-             callback: Callable[[int], None] | None = None, every: int = 0) -> list[float]:
+             callback: Callable[[int], bool | None] | None = None, every: int = 0) -> list[float]:
     """Train `model`'s trainable parameters for `steps` steps on `data`; returns the loss of every step.
 
-    `callback(step)` is called after every `every` steps (and never when every = 0), e.g. to evaluate.
+    `callback(step)` is called after every `every` steps (and never when every = 0), e.g. to evaluate;
+    training stops early when it returns True.
     """
     steps = check_int("steps", steps, 0)
     check_float("learning rate", lr, 0.0, low_open=True)
@@ -99,6 +100,7 @@ def train_lm(model: nn.Module, data: LMData, steps: int, lr: float, batch_size: 
         opt.step()
         losses.append(loss)
         if callback is not None and every and (step + 1) % every == 0:
-            callback(step + 1)
+            if callback(step + 1):
+                break
     model.eval()
     return losses
