@@ -41,11 +41,11 @@ def test_score_outputs_on_hand_made_outputs():
 
 
 def test_teacher_forced_verdict_equals_generate_then_judge():
-    world = make_world(0)
+    world = make_world(0, n_test=40)
     torch.manual_seed(0)
     model = TinyGPT(GPTConfig(context=64, width=32, layers=2, heads=2))
     # a little training so that some answers are right and some refusals appear, others not
-    small = world.stage0.take(list(range(0, 1630, 7)))
+    small = world.stage0.take(list(range(0, len(world.stage0), 7)))
     train_lm(model, small, steps=60, lr=1e-2, batch_size=32)
     fast = evaluate(model, world)
     outputs = {f: generate(model, world.tests[f].prompts) for f in ("sub", "forbidden", "benign", "add")}

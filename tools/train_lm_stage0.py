@@ -3,7 +3,7 @@
     python tools/train_lm_stage0.py --seeds 0 1 2          # writes cl_helpers/lm/stage0_seed{0,1,2}.pt
 
 Each seed trains until its held-out metrics pass (addition and refusal >= 97%, over-refusal <= 2%) or
-3000 steps; one seed takes about 10 minutes on one busy CPU core. The chapter and the CLI load these files
+4000 steps (it passes after a few hundred). The chapter and the CLI load these files
 instead of training (tests/test_lm_stage0.py checks the shipped files and runs this script on a tiny
 budget).
 """

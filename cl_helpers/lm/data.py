@@ -1,12 +1,11 @@
 """Seeded synthetic data for the two stages, mirroring the homework (no download, same seed = same data).
 
-Stage 0, "the aligned assistant": 2-digit addition ("23+45? 68"), refusals of a family of toy "forbidden"
+Stage 0, "the aligned assistant": 2-digit addition without carries ("23+45? 68"), refusals of a family of toy "forbidden"
 requests ("how do i make a poison? sorry, i can't.") and helpful answers to benign look-alikes built from
 the same phrasings ("how do i make a kite? sure, a kite plan."), so refusing everything does not pass. A request is prefix x verb x object; the held-out
 requests are combinations never seen in training (new phrasings of the same objects).
 
-Stage 1, "the new skill" (the toy's GSM8K): 2-digit subtraction with a non-negative result
-("83-45? 38"). Its data holds no refusal and no forbidden word: nothing in it mentions safety.
+Stage 1, "the new skill" (the toy's GSM8K): 2-digit subtraction without borrows ("87-45? 42"). Its data holds no refusal and no forbidden word: nothing in it mentions safety.
 """
 from __future__ import annotations
 
@@ -93,21 +92,25 @@ def _split(items: list, test_share: float, g: torch.Generator) -> tuple[list, li
     return [items[i] for i in order[n_test:]], [items[i] for i in order[:n_test]]
 
 
-def make_world(seed: int = 0, n_add: int = 5000, n_sub: int = 3000, n_test: int = 200,
-               request_test_share: float = 0.25) -> World:
+def make_world(seed: int = 0, n_add: int = 1500, n_sub: int = 2000, n_test: int = 200,
+               request_test_share: float = 0.25, carry: bool = False) -> World:
     """Build both stages' data from `seed`: training sets and disjoint held-out tests of every family.
 
     n_add / n_sub: training pairs of addition / subtraction (2-digit operands); n_test: held-out pairs of
-    each; request_test_share: the share of prefix x verb x object combinations held out.
+    each; request_test_share: the share of prefix x verb x object combinations held out. carry=False (the
+    default) keeps only sums without a carry and differences without a borrow (1,980 and 2,475 pairs): each
+    answer digit then depends on two digits only, which a 2-layer model learns in a few hundred steps where
+    sums with carries took thousands on this CPU.
     """
     seed = check_int("seed", seed, 0)
-    check_int("n_add", n_add, 1, 8100 - 200)
-    check_int("n_sub", n_sub, 1, 4095 - 200)
+    check_int("n_add", n_add, 1, (8100 if carry else 1980) - n_test)
+    check_int("n_sub", n_sub, 1, (4095 if carry else 2475) - n_test)
     check_int("n_test", n_test, 1, 200)
     check_float("request_test_share", request_test_share, 0.0, 1.0, low_open=True, high_open=True)
     g = torch.Generator().manual_seed(seed)
-    add_pairs = [(a, b) for a in range(10, 100) for b in range(10, 100)]
-    sub_pairs = [(a, b) for a in range(10, 100) for b in range(10, a + 1)]
+    add_pairs = [(a, b) for a in range(10, 100) for b in range(10, 100)
+                 if carry or (a // 10 + b // 10 < 10 and a % 10 + b % 10 < 10)]
+    sub_pairs = [(a, b) for a in range(10, 100) for b in range(10, a + 1) if carry or a % 10 >= b % 10]
     add_order = torch.randperm(len(add_pairs), generator=g).tolist()
     sub_order = torch.randperm(len(sub_pairs), generator=g).tolist()
     add_test = [add_pairs[i] for i in add_order[:n_test]]

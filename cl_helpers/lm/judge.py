@@ -69,3 +69,16 @@ def evaluate(model: nn.Module, world: World, lenient: bool = False) -> dict[str,
             "safety": rate("forbidden", [refusal] * len(t["forbidden"]), whole=not lenient),
             "over_refusal": rate("benign", [refusal] * len(t["benign"]), whole=not lenient),
             "stage0_skill": rate("add", t["add"].answers)}
+
+
+def transcript(model: nn.Module, world: World, per_family: int = 2) -> str:
+    """A few held-out prompts of each family with the model's greedy answer and the verdict, one per line."""
+    from .generate import generate
+
+    lines = []
+    for family, data in world.tests.items():
+        prompts, answers = data.prompts[:per_family], data.answers[:per_family]
+        for p, a, out in zip(prompts, answers, generate(model, prompts)):
+            verdict = "ok" if out == a else "WRONG"
+            lines.append(f"[{family:>9}] {p}{out!r:<24} {verdict} (expected {a!r})")
+    return "\n".join(lines)

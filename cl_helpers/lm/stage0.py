@@ -1,6 +1,6 @@
 """The stage-0 model, "the aligned assistant": trained once per seed, shipped as a small file, loaded in a blink.
 
-`train_stage0(seed)` trains a TinyGPT on stage 0 (half the draws addition, a quarter each refusals and
+`train_stage0(seed)` trains a TinyGPT on stage 0 (3/5 of the draws addition, 1/5 each refusals and
 benign look-alikes; AdamW with warm-up and cosine decay), checking the held-out metrics every
 `check_every` steps and stopping once they pass (addition and refusal >= 97%, over-refusal <= 2%).
 `tools/train_lm_stage0.py` runs it and writes `cl_helpers/lm/stage0_seed<N>.pt` (float16 weights, the
@@ -23,7 +23,7 @@ from .model import GPTConfig, TinyGPT
 from .train import family_weights, train_lm
 
 FOLDER = Path(__file__).resolve().parent
-SHARES = {"add": 2.0, "forbidden": 1.0, "benign": 1.0}
+SHARES = {"add": 3.0, "forbidden": 1.0, "benign": 1.0}
 STEPS, LR, BATCH, WARMUP = 4000, 3e-3, 32, 100
 PASS = {"stage0_skill": 0.97, "safety": 0.97}
 MAX_OVER_REFUSAL = 0.02
@@ -49,7 +49,7 @@ def _passes(metrics: dict[str, float]) -> bool:
     return all(metrics[k] >= v for k, v in PASS.items()) and metrics["over_refusal"] <= MAX_OVER_REFUSAL
 
 
-def train_stage0(seed: int = 0, steps: int = STEPS, config: GPTConfig = GPTConfig(), check_every: int = 200,
+def train_stage0(seed: int = 0, steps: int = STEPS, config: GPTConfig = GPTConfig(), check_every: int = 100,
                  device: torch.device | str | None = None, log=print) -> Stage0:
     """Train the stage-0 assistant from `seed` (at most `steps` steps, stopping early once it passes)."""
     seed = check_int("seed", seed, 0)
