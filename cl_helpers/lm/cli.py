@@ -21,7 +21,7 @@ def add_llm_parser(sub) -> None:
                        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma list of: {', '.join(METHODS)}")
     p.add_argument("--steps", type=int, default=_D.steps, help="fine-tuning steps on the new skill")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 3e-3 for lora, 1e-3 otherwise)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 5e-3 for lora, 2e-3 otherwise)")
     p.add_argument("--batch-size", type=int, default=_D.batch_size)
     p.add_argument("--rank", type=int, default=_D.rank, help="LoRA rank (lora only)")
     p.add_argument("--replay-fraction", type=float, default=_D.replay_fraction,

@@ -35,8 +35,8 @@ from .stage0 import Stage0
 from .train import train_lm
 
 METHODS = ("full", "lora", "replay", "self_instruct", "ewc", "kl")
-DEFAULT_LR = {"lora": 3e-3}
-BASE_LR = 1e-3
+DEFAULT_LR = {"lora": 5e-3}
+BASE_LR = 2e-3
 FISHER_EXAMPLES = 256
 
 
