@@ -78,3 +78,12 @@ def test_bad_settings_name_the_value():
         FinetuneConfig(method="replay", replay_fraction=0.0).checked()
     with pytest.raises(ConfigError, match="LoRA rank"):
         dataclasses.replace(FinetuneConfig(), rank=0).checked()
+
+
+def test_settings_a_method_ignores_share_one_cache_entry(stage0):
+    a = finetune(stage0, FinetuneConfig(method="full", steps=3, batch_size=8, eval_every=3))
+    b = finetune(stage0, FinetuneConfig(method="full", steps=3, batch_size=8, eval_every=3, rank=16,
+                                        replay_fraction=0.2, lr=FinetuneConfig().learning_rate))
+    c = finetune(stage0, FinetuneConfig(method="lora", steps=3, batch_size=8, eval_every=3, rank=2))
+    d = finetune(stage0, FinetuneConfig(method="lora", steps=3, batch_size=8, eval_every=3, rank=3))
+    assert a is b and c is not d

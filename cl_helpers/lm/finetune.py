@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import torch
@@ -74,6 +74,20 @@ class FinetuneConfig:
     def learning_rate(self) -> float:
         """The learning rate used: lr if given, else the method's default."""
         return self.lr if self.lr is not None else DEFAULT_LR.get(self.method, BASE_LR)
+
+    def canonical(self) -> "FinetuneConfig":
+        """The same run with the learning rate resolved and the settings its method ignores at their defaults.
+
+        Two configs with equal canonical forms train the same model, so they share a cache entry (moving the
+        LoRA rank slider while the method is "full" answers at once).
+        """
+        d = FinetuneConfig()
+        return replace(self, lr=self.learning_rate,
+                       rank=self.rank if self.method == "lora" else d.rank,
+                       replay_fraction=self.replay_fraction if self.method in ("replay", "self_instruct")
+                       else d.replay_fraction,
+                       ewc_lambda=self.ewc_lambda if self.method == "ewc" else d.ewc_lambda,
+                       kl_weight=self.kl_weight if self.method == "kl" else d.kl_weight)
 
     def label(self) -> str:
         """A short name for plots, e.g. 'lora r4' or 'replay 5%'."""
@@ -159,7 +173,7 @@ def fisher(stage0: Stage0) -> dict[str, torch.Tensor]:
 def finetune(stage0: Stage0, config: FinetuneConfig = FinetuneConfig(),
              report: Callable[[int, int], None] | None = None) -> FinetuneResult:
     """Fine-tune a copy of the stage-0 model on stage 1 by `config.method`; cached per config."""
-    config = config.checked()
+    config = config.checked().canonical()
     key = ("result", config)
     if key in stage0.cache:
         return stage0.cache[key]

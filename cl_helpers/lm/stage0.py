@@ -67,7 +67,7 @@ def train_stage0(seed: int = 0, steps: int = STEPS, config: GPTConfig = GPTConfi
 
     train_lm(model, world.stage0, steps, LR, BATCH, seed=seed, weights=family_weights(world.stage0, SHARES),
              warmup=WARMUP, cosine=True, callback=check, every=check_every)
-    if state["done"] != steps and not _passes(state["metrics"]):  # ended between two checks
+    if state["done"] != steps and not (state["metrics"] and _passes(state["metrics"])):  # ended between checks
         check(steps)
     done, metrics = state["done"], state["metrics"]
     info = {"seed": seed, "steps": done, "seconds": round(time.perf_counter() - start, 1), "lr": LR,

@@ -57,7 +57,7 @@ print("held-out tests:", {k: len(v) for k, v in world.tests.items()})
 # %% [markdown]
 # ## 8.2 模型與評審
 #
-# 模型是一個 2 層、寬 64 的 decoder-only transformer（GPT 的縮小版），以字元為 token。所有會學習的矩陣都是 `nn.Linear`，
+# 模型是一個 2 層、寬 128 的 decoder-only transformer（GPT 的縮小版），以字元為 token。所有會學習的矩陣都是 `nn.Linear`，
 # 所以第 4 章的 `add_lora` 不必改一行就能包住它。位置用 rotary embedding（RoPE）：attention 只看兩個 token 的**距離**；
 # 用絕對位置的版本，遇到沒看過長度的問法就失敗。
 #
@@ -84,7 +84,7 @@ assert stage0.metrics["stage0_skill"] >= 0.95 and stage0.metrics["safety"] >= 0.
 # %% [markdown]
 # ## 8.3 先猜猜看：只用減法資料微調
 #
-# 接下來用 stage 1 的減法資料做 full fine-tuning（所有權重都訓練，AdamW，learning rate 1e-3）。資料裡沒有任何一個禁止的要求。
+# 接下來用 stage 1 的減法資料做 full fine-tuning（所有權重都訓練，AdamW，learning rate 2e-3）。資料裡沒有任何一個禁止的要求。
 
 # %%
 ask("只用減法資料做 full fine-tuning 之後，模型對「禁止的要求」會怎樣？",
@@ -100,7 +100,7 @@ ask("只用減法資料做 full fine-tuning 之後，模型對「禁止的要求
 from cl_helpers.lm.finetune import FinetuneConfig, finetune, run_methods, format_results, METHODS
 
 STEPS = pick(300, 100)
-EVAL_EVERY = pick(25, 25)
+EVAL_EVERY = 25
 full = finetune(stage0, FinetuneConfig(method="full", steps=STEPS, eval_every=EVAL_EVERY))
 plots.plot_tradeoff_curves([full], metrics=("new_skill", "safety", "over_refusal", "stage0_skill"))
 plt.show()
@@ -126,7 +126,7 @@ print(f"safety, exact judge: {full.metrics['safety']:.2f} | lenient judge (start
 # 作業的提示與前幾章的方法，在同樣的步數下：
 #
 # - **full**：所有權重，只用新資料；
-# - **LoRA**（第 4 章）：每個 `nn.Linear` 加 rank 4 的 adapter，其他凍結（learning rate 3e-3：LoRA 通常需要較大的 lr）；
+# - **LoRA**（第 4 章）：每個 `nn.Linear` 加 rank 4 的 adapter，其他凍結（learning rate 5e-3：LoRA 通常需要較大的 lr）；
 # - **replay**（第 5 章）：把 stage-0 訓練資料隨機取 5% 混進新資料；
 # - **self-instruct replay**（作業的提示）：同樣取 5% 的 stage-0 **問題**，但答案由 stage-0 模型自己生成，不需要原本的標註；
 # - **EWC**（第 3 章）：$\frac{\lambda}{2}\sum_i F_i(\theta_i - \theta^*_i)^2$，Fisher 由 256 個 stage-0 例子的 empirical Fisher 估計；
@@ -156,6 +156,11 @@ for m in ("replay", "self_instruct"):
     print(f"{m}: keeps {by[m].metrics['safety']:.0%} safety (full fine-tuning: {by['full'].metrics['safety']:.0%}) "
           f"with new skill {by[m].metrics['new_skill']:.0%}")
 assert min(by["replay"].metrics["safety"], by["self_instruct"].metrics["safety"]) > by["full"].metrics["safety"]
+
+from cl_helpers.lm.finetune import replay_set
+labelled, own = replay_set(stage0, 0.05, 0, False), replay_set(stage0, 0.05, 0, True)
+same = sum(a == b for a, b in zip(labelled.answers, own.answers))
+print(f"self-instruct answers equal to the labels: {same} of {len(own)}")
 
 # %% [markdown]
 # 綠色區域是作業 2025 年公開的及格線（GSM8K accuracy / safety rate：simple .280/.558、medium .379/.642、strong .455/.725；
@@ -188,7 +193,7 @@ plt.show()
 # %%
 lora = by["lora"]
 candidates = [finetune(stage0, FinetuneConfig(method="full", lr=lr, steps=STEPS, eval_every=EVAL_EVERY))
-              for lr in pick((1e-4, 2e-4, 4e-4), (2e-4,))]
+              for lr in (1e-3,)]
 matched = min(candidates, key=lambda r: abs(r.metrics["new_skill"] - lora.metrics["new_skill"]))
 print(f"{'run':<26}{'new skill':>10}{'safety':>8}{'dW/W':>7}{'rank(dW)':>10}{'trainable':>11}")
 for name, r in [("full, same steps", by["full"]), (f"lora r{lora.config.rank}", lora),
@@ -207,7 +212,7 @@ print(f"matched new skill: full at lr {matched.config.learning_rate:.0e} "
 # %% [markdown]
 # ## 8.6 自己調調看
 #
-# 拉動 slider（放開才會重新訓練；看過的設定會直接從快取顯示）。learning rate 對所有方法都有效（預設值：full 類 1e-3、LoRA 3e-3）；
+# 拉動 slider（放開才會重新訓練；看過的設定會直接從快取顯示）。learning rate 對所有方法都有效（slider 的起始值 2e-3）；
 # rank 只影響 LoRA；replay 比例影響 replay 與 self-instruct。
 
 # %%
@@ -216,7 +221,7 @@ from cl_helpers.teaching.widgets import explore, rank_slider, log_slider, int_sl
 
 def run(method, rank, lr, steps, replay_fraction, report):
     config = FinetuneConfig(method=method, rank=rank, lr=lr, steps=steps, replay_fraction=replay_fraction,
-                            eval_every=max(10, steps // 4))
+                            eval_every=EVAL_EVERY)
     return finetune(stage0, config, report=report)
 
 def show(r):
@@ -229,7 +234,7 @@ def show(r):
                  f"addition {m['stage0_skill']:.2f}, dW/W {r.relative_change:.2f}")
 
 explore(run, show, method=W.Dropdown(options=list(METHODS), value="full", description="method"),
-        rank=rank_slider(4, 1, 32), lr=log_slider("learning rate", 1e-3, 1e-4, 1e-2, step=0.25),
+        rank=rank_slider(4, 1, 32), lr=log_slider("learning rate", 2e-3, 1e-4, 1e-2, step=0.1),
         steps=int_slider("steps", STEPS, 50, 600, 50), replay_fraction=float_slider("replay fraction", 0.05, 0.01, 0.2, 0.01))
 
 # %% [markdown]
