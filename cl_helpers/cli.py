@@ -1,4 +1,5 @@
-"""`python -m cl_helpers compare` (a method comparison on MNIST) and `llm` (chapter 8), headless, printing a table."""
+"""`python -m cl_helpers compare`: run a method comparison headless and print a table; `grade`: grade notebooks;
+`llm`: chapter 8's language-model fine-tuning comparison."""
 from __future__ import annotations
 
 import argparse
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
                                metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
                                help=f"{spec.help} (default {spec.default})")
+    p.set_defaults(run=run_compare)
+    from .teaching.grading import add_parser as add_grade_parser
+
+    add_grade_parser(sub)
     add_llm_parser(sub)
     return parser
 
@@ -126,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return getattr(args, "run", run_compare)(args)  # `llm` sets its own runner
+        return args.run(args)
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

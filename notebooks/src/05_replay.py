@@ -231,7 +231,7 @@ explore(run, show, buffer_size=buffer_slider(500, 50, 5000, 50))
 # 在同一條 stream 上各跑一次（memory 同樣 1100 個樣本）：
 
 # %%
-others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"memory_size": 1100}})
+others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"buffer_size": 1100}})
 print(format_table([cil[0], cil[3], *others]))
 
 # %% [markdown]

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ...penalties import flat_params
+from ...penalties import flat_grads, flat_params
 from ...strategies.si import SI
 from .core import Case, Exercise
 from .driven import DrivenExercise
@@ -114,8 +114,8 @@ def _close_nan(a: Any, b: Any) -> bool:
     # A mistake that divides 0 by 0 gives nan; a nan must match the same nan to be named.
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_close_nan(a[k], b[k]) for k in a)
-    x = np.asarray(torch.as_tensor(a).detach().double().cpu())
-    y = np.asarray(torch.as_tensor(b).detach().double().cpu())
+    x = np.asarray(torch.as_tensor(a).detach().cpu().double())
+    y = np.asarray(torch.as_tensor(b).detach().cpu().double())
     return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-4, atol=1e-6, equal_nan=True))
 
 
@@ -220,9 +220,7 @@ class StudentSI(SI):
         if self.anchor is None:
             self._grad_penalty = torch.zeros_like(self._grad)
             return
-        total = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                           for p in self.parameters_to_train(model)])
-        self._grad_penalty = total - self._grad
+        self._grad_penalty = flat_grads(self.parameters_to_train(model)) - self._grad
 
     @torch.no_grad()
     def after_step(self, model) -> None:
