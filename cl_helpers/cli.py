@@ -1,4 +1,5 @@
-"""`python -m cl_helpers compare`: run a method comparison headless and print a table; `grade`: grade notebooks."""
+"""`python -m cl_helpers compare`: run a method comparison headless and print a table; `grade`: grade notebooks;
+`llm`: chapter 8's language-model fine-tuning comparison."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from .data import DATASETS
 from .errors import ConfigError
+from .lm.cli import add_llm_parser
 from .strategies import REGISTRY, available_strategies
 from .tasks import BENCHMARKS, SCENARIOS
 
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .teaching.grading import add_parser as add_grade_parser
 
     add_grade_parser(sub)
+    add_llm_parser(sub)
     return parser
 
 

@@ -6,11 +6,12 @@ from .capacity import plot_parameter_growth, plot_prune_effect
 from .images import pixel_importance, plot_dreams, plot_importance_maps, plot_task_examples
 from .matrices import plot_acc_matrix
 from .sweeps import plot_buffer_effect, plot_rank_curves, plot_rank_sweep, plot_sweep
+from .tradeoff import plot_tradeoff_curves, plot_tradeoff_scatter
 from .training import plot_curves, plot_run
 
 __all__ = [
     "plot_comparison", "plot_finetuning", "plot_keep_frequencies", "plot_predictions", "pixel_importance", "plot_dreams",
     "plot_parameter_growth", "plot_prune_effect",
     "plot_importance_maps", "plot_task_examples", "plot_acc_matrix", "plot_buffer_effect", "plot_rank_curves",
-    "plot_rank_sweep", "plot_sweep", "plot_curves", "plot_run",
+    "plot_rank_sweep", "plot_sweep", "plot_curves", "plot_run", "plot_tradeoff_curves", "plot_tradeoff_scatter",
 ]

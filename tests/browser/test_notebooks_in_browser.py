@@ -19,6 +19,7 @@ CHAPTERS = [
     ("03_ewc.ipynb", "EWC lambda", 1e5),
     ("04_lora.ipynb", "LoRA rank", 16),
     ("05_replay.ipynb", "buffer size", 1000),
+    ("08_language_model.ipynb", "steps", 150),
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
