@@ -25,7 +25,7 @@ if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course r
 
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, plots
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -113,7 +113,7 @@ course.expect(epochs_spread < lr_effect, "epochs 對遺忘的影響比 learning 
 # 看 task 0 的曲線掉得多慢。每個設定的結果會被 cache，回到看過的設定會立刻顯示。
 
 # %%
-from cl_helpers.widgets import explore, epochs_slider, log_slider
+from cl_helpers.teaching.widgets import explore, epochs_slider, log_slider
 
 def run(epochs, lr, report):   # report(done, total) drives the slider's progress bar
     return train_stream(stream, "naive", epochs=epochs, lr=lr, progress=False, report=report)
