@@ -11,7 +11,7 @@ TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg
 HUB_STAMP := $(VENV)/.installed-hub
 CHP := $(VENV)/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test test-fast notebooks bench clean slides slides-offline grade hub-link hub-test
+.PHONY: lab test test-fast notebooks bench clean slides slides-offline grade hub-link hub-test test-colab
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser -p no:cacheprovider
 
+# Every chapter in fast mode with Google Colab's package versions (tools/colab/constraints.txt), a stand-in
+# google.colab, and cl_helpers installed by the chapters' own Colab cell from a clone of HEAD. Not in `make test`:
+# the first run builds .venv-colab (torch with its CUDA wheels, a few GB); see the README for the times.
+test-colab:
+	tools/colab/run.sh
+
 # Re-run every notebook in full mode and save it with its outputs (what readers see on GitHub).
 notebooks: $(TEST_STAMP)
 	$(PY) tools/build_notebooks.py
@@ -46,7 +52,7 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .venv-colab .pytest_cache test-artifacts
 
 # Every chapter (student edition, saved outputs) as a static reveal.js deck in slides/ (git-ignored).
 slides: $(LAB_STAMP)
