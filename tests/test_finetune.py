@@ -33,6 +33,8 @@ def test_lora_learns_less_and_forgets_less_than_full_finetuning(pair, compared, 
     assert full.trainable == count_parameters(build_model(pair)) == n_in * 256 + 256 + 256 * 256 + 256 + 2570
     assert lora.trainable == 8 * (n_in + 256) + 8 * (256 + 256) + 8 * (256 + 10)
     assert lora.total == full.trainable + lora.trainable
+    # one denominator for every share in the course: the base model's parameters
+    assert full.share == 1.0 and lora.share == pytest.approx(lora.trainable / full.trainable)
     # Same pretrained model for both; it learnt task 0, and knows nothing of the permuted task 1.
     assert full.old_before == lora.old_before > (0.88 if on_mnist else 0.8)
     assert full.new_before == lora.new_before < 0.25
@@ -64,9 +66,11 @@ def test_table_and_plots(compared):
     table = ft.format_finetuning(compared)
     assert "LoRA r=8" in table and f"{compared[1].forgetting:.4f}" in table and f"{compared[0].trainable:,}" in table
     fig = plots.plot_finetuning(compared)
-    assert len(fig.axes[0].patches) == 6
+    acc_ax, fgt_ax = fig.axes[:2]
+    assert len(acc_ax.patches) == 4 and len(fgt_ax.patches) == 2
+    assert "accuracy" not in fgt_ax.get_ylabel()
     fig = plots.plot_rank_sweep(compared)
-    assert len(fig.axes[0].lines) == 2
+    assert len(fig.axes[0].lines) == 3   # LoRA, full fine-tuning, and the zero line
 
 
 def test_bad_settings_fail_before_any_training(pair, make_stream, monkeypatch):
