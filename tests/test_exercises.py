@@ -1,5 +1,6 @@
 """Every exercise reference gives hand-computed answers; its checker accepts it and rejects, by name, each mistake it claims to catch."""
 import importlib
+import math
 import pkgutil
 
 import numpy as np
@@ -74,6 +75,11 @@ HAND = {
                                      (T([2.4]), T([0.0]))),
     # 3 * (2 * 1^2 + 0.5 * 2^2) = 12 (no 1/2)
     "ch06_si.penalty_exercise": (lambda f: f(T([1.0, 3.0]), T([0.0, 1.0]), T([2.0, 0.5]), 3.0), 12.0),
+    # current CE = ln 2; the previous model says class 1, where the new model gives 1/4: CE = ln 4 = 2 ln 2;
+    # t = 4: (1/4) ln 2 + (3/4) 2 ln 2 = 1.75 ln 2
+    "ch07_generative.replay_loss_exercise": (
+        lambda f: f(T([[0.0, 0.0]]), torch.tensor([0]), T([[math.log(3.0), 0.0]]), T([[0.0, 5.0]]), 4),
+        1.75 * math.log(2.0)),
 }
 
 
