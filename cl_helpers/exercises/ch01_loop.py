@@ -1,0 +1,87 @@
+"""Chapter 1 exercise: the training loop itself, `train_task(model, task, epochs, batch_size, lr, gen)`.
+
+The student's loop is run on 3 permuted-MNIST tasks as `train_stream(stream, "naive")` runs them (same seed,
+model, optimizer and batch order) and must give the same accuracy matrix within `loop.TOLERANCE`; the hooks
+of `loop.LoopExercise` name the classic mistakes. `make_loop(...)` builds the loop with one thing done
+wrong, for naming a mistake by its result and for the tests.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..strategies.naive import Naive
+from ..tasks import make_stream
+from .loop import LoopExercise
+
+
+def reference_train_task(model, task, epochs, batch_size, lr, gen):
+    """Train `model` on one task: one Adam per task, train mode, each epoch one permutation in mini-batches."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # once per task: Adam's averages persist
+    model.train()                                             # it may come in eval mode
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)   # one shuffle per epoch
+        for start in range(0, n, batch_size):                 # the last batch may be smaller
+            idx = order[start:start + batch_size]
+            x, y = task.x_train[idx], task.y_train[idx]
+            optimizer.zero_grad()                             # .grad accumulates otherwise
+            loss = F.cross_entropy(model(x, task.id), y)
+            loss.backward()
+            optimizer.step()
+
+
+def make_loop(zero_grad: bool = True, train_mode: bool = True, shuffle: str = "epoch",
+              optimizer_per: str = "task", drop_last: bool = False, step: bool = True,
+              optimizer: Callable[..., Any] = torch.optim.Adam) -> Callable[..., None]:
+    """The reference loop with one choice changed: shuffle "epoch" | "batch" | "task" | "none"; optimizer_per
+    "task" | "epoch" | "batch"; drop_last skips the last smaller batch."""
+    def loop(model, task, epochs, batch_size, lr, gen):
+        opt = optimizer(model.parameters(), lr=lr)
+        if train_mode:
+            model.train()
+        n = len(task.y_train)
+        order = torch.randperm(n, generator=gen, device=gen.device) if shuffle == "task" else None
+        for epoch in range(epochs):
+            if optimizer_per == "epoch":
+                opt = optimizer(model.parameters(), lr=lr)
+            if shuffle == "epoch":
+                order = torch.randperm(n, generator=gen, device=gen.device)
+            stop = n - n % batch_size if drop_last and n % batch_size else n
+            for start in range(0, stop, batch_size):
+                if optimizer_per == "batch":
+                    opt = optimizer(model.parameters(), lr=lr)
+                if shuffle == "batch":
+                    idx = torch.randperm(n, generator=gen, device=gen.device)[:batch_size]
+                elif shuffle == "none":
+                    idx = torch.arange(start, min(start + batch_size, n), device=task.y_train.device)
+                else:
+                    idx = order[start:start + batch_size]
+                if zero_grad:
+                    opt.zero_grad()
+                F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
+                if step:
+                    opt.step()
+    return loop
+
+
+MISTAKES = {
+    "SGD instead of Adam: train_stream uses torch.optim.Adam(model.parameters(), lr=lr)":
+        make_loop(optimizer=torch.optim.SGD),
+}
+
+
+def _stream():
+    return make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0)
+
+
+loop_exercise = LoopExercise(
+    "Exercise 1.1: the training loop", reference_train_task, _stream, Naive,
+    hints=["Once per task: create torch.optim.Adam(model.parameters(), lr=lr) and call model.train(). Per epoch: "
+           "order = torch.randperm(n, generator=gen, device=gen.device). Per mini-batch: idx = "
+           "order[start:start + batch_size] for start in range(0, n, batch_size).",
+           "In each mini-batch: optimizer.zero_grad(); loss = F.cross_entropy(model(x, task.id), y); "
+           "loss.backward(); optimizer.step()."],
+    mistakes=MISTAKES)
