@@ -10,7 +10,7 @@ import course_style
 from benchlib import table, verdict
 from cl_helpers import data as cl_data
 from cl_helpers import get_strategy, load_dataset, make_stream, train_stream
-from cl_helpers.finetune import clear_pretrained_cache, compare_finetuning
+from cl_helpers.experiments.finetune import clear_pretrained_cache, compare_finetuning
 from throughput import W, W_FIRST, workload_flops
 
 PHASES = ("data", "naive", "ewc", "lora")

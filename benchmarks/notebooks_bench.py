@@ -2,7 +2,7 @@
 
 Notebooks run on temporary copies through tools/execute_notebooks.py's `execute()`, in a fresh kernel;
 the committed notebooks are never written. Slider updates: a first cell is added to a copy that records
-every `cl_helpers.widgets.Explorer` the chapter creates, and a last cell moves each slider as a user
+every `cl_helpers.teaching.widgets.Explorer` the chapter creates, and a last cell moves each slider as a user
 would (`Explorer.set`, which trains and draws: the full update a reader waits for), one step from its
 default (best of `repeats`, the explorer's cache emptied before each) and once to its far end, and prints
 the numbers as one JSON line.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARK = "BENCH_SLIDERS "
 
 RECORD = """\
-from cl_helpers import widgets as _bench_widgets
+from cl_helpers.teaching import widgets as _bench_widgets
 _BENCH_EXPLORERS = []
 _bench_init = _bench_widgets.Explorer.__init__
 def _bench_record(self, *args, **kwargs):

@@ -11,6 +11,7 @@ from .models import MLP, build_model, count_parameters
 from .results import RunResult
 from .strategies import Strategy, available_strategies, get_strategy
 from .tasks import Task, TaskStream, make_stream
+from .teaching import course
 from .train import TrainConfig, evaluate, evaluate_all, train_stream
 
 __version__ = "0.1.0"
@@ -19,5 +20,5 @@ __all__ = [
     "ConfigError", "ImageData", "load_dataset", "get_device", "set_seed", "MLP", "build_model",
     "count_parameters", "RunResult", "Strategy", "available_strategies", "get_strategy", "Task", "TaskStream",
     "make_stream", "TrainConfig", "evaluate", "evaluate_all", "train_stream", "metrics", "plots",
-    "run_methods", "format_table", "fisher_diagonal",
+    "run_methods", "format_table", "fisher_diagonal", "course",
 ]

@@ -90,9 +90,8 @@ def history_forgetting(curve_acc, task_boundaries, steps) -> np.ndarray:
     return np.array(out)
 
 
-def accuracy_table(results) -> list[dict]:
-    """One row per RunResult: method, ACC, average forgetting, BWT, FWT and seconds (for printing)."""
-    rows = []
-    for r in results:
-        rows.append({"method": r.method, **r.summary(), "seconds": r.seconds})
-    return rows
+def new_task_accuracy(R) -> float:
+    """Mean of R[j, j] over j >= 1: accuracy on each later task right after learning it (R[0, 0] for one task)."""
+    R = np.asarray(R, dtype=float)
+    d = np.diag(R)
+    return float(d[1:].mean()) if len(d) > 1 else float(d[0])

@@ -4,15 +4,15 @@ import pkgutil
 
 import pytest
 
-import cl_helpers.exercises as ex_pkg
-from cl_helpers.exercises import Exercise
+import cl_helpers.teaching.exercises as ex_pkg
+from cl_helpers.teaching.exercises import Exercise
 
 
 def all_exercises():
     found = []
     for info in pkgutil.iter_modules(ex_pkg.__path__):
         if info.name.startswith("ch"):
-            module = importlib.import_module(f"cl_helpers.exercises.{info.name}")
+            module = importlib.import_module(f"cl_helpers.teaching.exercises.{info.name}")
             found += [(f"{info.name}.{k}", v) for k, v in vars(module).items() if isinstance(v, Exercise)]
     return found
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from cl_helpers import MLP, get_strategy, train_stream
-from cl_helpers.exercises.ch03_ewc import reference_empirical_fisher, reference_ewc_penalty
-from cl_helpers.exercises.ch04_lora import reference_lora_forward, reference_lora_trainable_params
+from cl_helpers.teaching.exercises.ch03_ewc import reference_empirical_fisher, reference_ewc_penalty
+from cl_helpers.teaching.exercises.ch04_lora import reference_lora_forward, reference_lora_trainable_params
 from cl_helpers.fisher import fisher_diagonal
 from cl_helpers.lora import LoRALinear, add_lora, count_trainable
 from cl_helpers.penalties import quadratic_penalty

@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from cl_helpers import ConfigError, count_parameters, train_stream  # noqa: E402
-from cl_helpers import finetune as ft  # noqa: E402
+from cl_helpers import plots  # noqa: E402
+from cl_helpers.experiments import finetune as ft  # noqa: E402
 from cl_helpers.models import build_model  # noqa: E402
 
 
@@ -62,9 +63,9 @@ def test_rank_sweep_reuses_the_pretrained_model_and_higher_rank_learns_more(pair
 def test_table_and_plots(compared):
     table = ft.format_finetuning(compared)
     assert "LoRA r=8" in table and f"{compared[1].forgetting:.4f}" in table and f"{compared[0].trainable:,}" in table
-    fig = ft.plot_finetuning(compared)
+    fig = plots.plot_finetuning(compared)
     assert len(fig.axes[0].patches) == 6
-    fig = ft.plot_rank_sweep(compared)
+    fig = plots.plot_rank_sweep(compared)
     assert len(fig.axes[0].lines) == 2
 
 

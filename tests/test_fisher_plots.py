@@ -11,8 +11,8 @@ import torch  # noqa: E402
 
 from cl_helpers import ConfigError, train_stream  # noqa: E402
 from cl_helpers.fisher import fisher_diagonal  # noqa: E402
-from cl_helpers.fisher_plots import (compare_fisher_kinds, fisher_kind_stats, format_fisher_kinds,  # noqa: E402
-                                     pixel_importance, plot_importance_maps)
+from cl_helpers.experiments.fisher_kinds import compare_fisher_kinds, fisher_kind_stats, format_fisher_kinds  # noqa: E402
+from cl_helpers.plots import pixel_importance, plot_importance_maps  # noqa: E402
 
 
 

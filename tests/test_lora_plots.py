@@ -6,9 +6,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from cl_helpers import ConfigError  # noqa: E402
-from cl_helpers import finetune as ft  # noqa: E402
-from cl_helpers.finetune import FinetuneResult  # noqa: E402
-from cl_helpers.lora_plots import plot_rank_curves  # noqa: E402
+from cl_helpers.experiments import finetune as ft  # noqa: E402
+from cl_helpers.experiments.finetune import FinetuneResult  # noqa: E402
+from cl_helpers.plots import plot_rank_curves  # noqa: E402
 
 
 def result(rank, new_after, old_after):

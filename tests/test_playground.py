@@ -9,7 +9,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from cl_helpers import ConfigError  # noqa: E402
-from cl_helpers.playground_plots import fisher_ellipse, penalty_view, plot_interference  # noqa: E402
+from cl_helpers.plots.playground import fisher_ellipse, penalty_view, plot_interference  # noqa: E402
 from cl_helpers.teaching.playground import (TwoWeightLogistic, distance_from_A, l2_lambda_at_distance,  # noqa: E402
                                             losses_at, make_playground, penalty_paths, penalty_stiffness,
                                             total_gradient, total_loss, train_path, train_paths)

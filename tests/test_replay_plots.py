@@ -7,8 +7,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cl_helpers import ConfigError, get_strategy, train_stream  # noqa: E402
-from cl_helpers.exercises.ch05_replay import _eviction_skipped, reference_reservoir_add  # noqa: E402
-from cl_helpers.replay_plots import keep_frequencies, plot_buffer_effect, plot_keep_frequencies  # noqa: E402
+from cl_helpers.teaching.exercises.ch05_replay import _eviction_skipped, reference_reservoir_add  # noqa: E402
+from cl_helpers.experiments.reservoir import keep_frequencies
+from cl_helpers.plots import plot_buffer_effect, plot_keep_frequencies  # noqa: E402
 
 
 def test_reservoir_keeps_every_item_with_the_same_rate():

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from cl_helpers import get_strategy, train_stream
-from cl_helpers.exercises.ch06_si import (StudentSI, reference_si_consolidate, reference_si_penalty,
+from cl_helpers.teaching.exercises.ch06_si import (StudentSI, reference_si_consolidate, reference_si_penalty,
                                           reference_si_step)
 from cl_helpers.penalties import quadratic_penalty
 from cl_helpers.strategies.si import si_accumulate, si_consolidate

@@ -7,7 +7,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cl_helpers import ConfigError, train_stream  # noqa: E402
-from cl_helpers.sweeps import format_sweep, new_task_accuracy, plot_sweep, sweep  # noqa: E402
+from cl_helpers.experiments.sweeps import format_sweep, sweep
+from cl_helpers.metrics import new_task_accuracy
+from cl_helpers.plots import plot_sweep  # noqa: E402
 
 
 
@@ -45,7 +47,7 @@ def test_table_and_plot(swept):
 
 def test_bad_sweeps_fail_before_training(make_stream, monkeypatch):
     stream = make_stream("permuted", n_tasks=2, train_size=100, test_size=50)
-    import cl_helpers.sweeps as sweeps
+    import cl_helpers.experiments.sweeps as sweeps
 
     monkeypatch.setattr(sweeps, "train_stream", lambda *a, **k: pytest.fail("trained before checking"))
     with pytest.raises(ConfigError, match="at least one value"):

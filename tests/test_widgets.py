@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-import cl_helpers.widgets as widgets
+import cl_helpers.teaching.widgets as widgets
 from cl_helpers.errors import ConfigError
-from cl_helpers.widgets import (Explorer, buffer_slider, epochs_slider, explore, float_slider, int_slider,
+from cl_helpers.teaching.widgets import (Explorer, buffer_slider, epochs_slider, explore, float_slider, int_slider,
                                 lambda_slider, log_slider, rank_slider)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -271,7 +271,7 @@ def bundle_kind(bundle: dict) -> str:
 
 NOTEBOOK_CELLS = [
     """import numpy as np, matplotlib.pyplot as plt
-from cl_helpers.widgets import explore, float_slider
+from cl_helpers.teaching.widgets import explore, float_slider
 
 def run(frequency):
     x = np.linspace(0.0, 1.0, 400)

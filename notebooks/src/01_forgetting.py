@@ -21,7 +21,7 @@ if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course r
 
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, plots
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -73,7 +73,7 @@ print(f"task 0: {naive.acc_matrix[0, 0]:.3f} right after learning it -> {naive.a
 # 每個設定的結果會被 cache，回到看過的設定會立刻顯示。
 
 # %%
-from cl_helpers.widgets import explore, epochs_slider, log_slider
+from cl_helpers.teaching.widgets import explore, epochs_slider, log_slider
 
 def run(epochs, lr, report):   # report(done, total) drives the slider's progress bar
     return train_stream(stream, "naive", epochs=epochs, lr=lr, progress=False, report=report)

@@ -20,7 +20,7 @@ if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course r
 import numpy as np
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, plots, metrics, format_table
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -104,7 +104,7 @@ def backward_transfer(R):
     # END SOLUTION
 
 # %%
-from cl_helpers.exercises.ch02_metrics import forgetting_exercise, bwt_exercise
+from cl_helpers.teaching.exercises.ch02_metrics import forgetting_exercise, bwt_exercise
 
 my_forgetting = forgetting_exercise.check(average_forgetting)
 my_bwt = bwt_exercise.check(backward_transfer)

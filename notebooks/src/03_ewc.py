@@ -25,7 +25,7 @@ import time
 import torch
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, get_strategy, plots, format_table
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -76,7 +76,7 @@ def ewc_penalty(params, anchors, fisher, lam):
     # END SOLUTION
 
 # %%
-from cl_helpers.exercises.ch03_ewc import ewc_penalty_exercise, empirical_fisher_exercise
+from cl_helpers.teaching.exercises.ch03_ewc import ewc_penalty_exercise, empirical_fisher_exercise
 
 my_ewc_penalty = ewc_penalty_exercise.check(ewc_penalty)
 
@@ -111,8 +111,8 @@ print(f"penalty = {float(my_ewc_penalty(theta, theta_star, F, lam=2.0)):.4f}")
 
 # %%
 from cl_helpers.fisher import fisher_diagonal
-from cl_helpers.finetune import pretrained_model
-from cl_helpers.fisher_plots import pixel_importance, plot_importance_maps
+from cl_helpers.experiments.finetune import pretrained_model
+from cl_helpers.plots import pixel_importance, plot_importance_maps
 
 EPOCHS = pick(3, 1)
 stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_size=pick(1000, 500),
@@ -158,7 +158,7 @@ plt.show()
 # 同一個模型、同樣 1000 張圖，四種 kind（`compare_fisher_kinds`，sampled 的抽樣用固定 seed）：
 
 # %%
-from cl_helpers.fisher_plots import compare_fisher_kinds, format_fisher_kinds
+from cl_helpers.experiments.fisher_kinds import compare_fisher_kinds, format_fisher_kinds
 
 fishers, seconds = compare_fisher_kinds(model_0, x0, y0)
 plot_importance_maps({kind: pixel_importance(f, shape) for kind, f in fishers.items()},
@@ -252,11 +252,12 @@ for run in (naive, ewc):
 # %% [markdown]
 # ## 3.4 $\lambda$ 要多大？實測
 #
-# 同樣的 stream，$\lambda$ 從 1 到 $10^6$ 各跑一次（`cl_helpers.sweeps.sweep`）。虛線是 naive。
+# 同樣的 stream，$\lambda$ 從 1 到 $10^6$ 各跑一次（`cl_helpers.experiments.sweeps.sweep`）。虛線是 naive。
 # 「new-task accuracy」是每個新任務剛學完時的 accuracy（$R_{j,j}$，$j \ge 1$ 的平均）：它量的是 plasticity。
 
 # %%
-from cl_helpers.sweeps import sweep, format_sweep, plot_sweep
+from cl_helpers.experiments.sweeps import sweep, format_sweep
+from cl_helpers.plots import plot_sweep
 
 lams = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
 swept = sweep(stream, "ewc", "lam", lams, epochs=EPOCHS)
@@ -323,8 +324,8 @@ plt.show()
 # - epochs 加多：naive 會忘得更多；EWC 呢？
 
 # %%
-from cl_helpers.widgets import explore, lambda_slider, epochs_slider
-from cl_helpers.sweeps import new_task_accuracy
+from cl_helpers.teaching.widgets import explore, lambda_slider, epochs_slider
+from cl_helpers.metrics import new_task_accuracy
 
 def run(lam, epochs, report):   # report(done, total) drives the slider's progress bar
     return train_stream(stream, get_strategy("ewc", lam=lam), epochs=epochs, progress=False, report=report)

@@ -24,7 +24,7 @@ import copy
 import torch
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, get_strategy, plots, format_table, MLP, count_parameters
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -46,7 +46,7 @@ device = course.setup(seed=0)
 # 先拿一個在 task 0（原始 MNIST）上訓練好的模型，加上 LoRA（`cl_helpers.lora.add_lora`），確認輸出沒有變：
 
 # %%
-from cl_helpers.finetune import pretrained_model
+from cl_helpers.experiments.finetune import pretrained_model
 from cl_helpers.lora import add_lora, count_trainable
 
 EPOCHS = pick(5, 2)   # per task, as in the course's LoRA experiment
@@ -76,7 +76,7 @@ def lora_forward(x, W, b, A, B, alpha, r):
     # END SOLUTION
 
 # %%
-from cl_helpers.exercises.ch04_lora import lora_forward_exercise, lora_params_exercise
+from cl_helpers.teaching.exercises.ch04_lora import lora_forward_exercise, lora_params_exercise
 
 my_lora_forward = lora_forward_exercise.check(lora_forward)
 
@@ -137,13 +137,14 @@ for rank in (16, 32, 64):
 # ## 4.3 Full fine-tuning vs LoRA
 #
 # 從同一個 task 0 的模型出發，在 task 1（一個 permuted task）上 fine-tune 5 個 epochs（和課程一樣），
-# 一次訓練全部權重，一次只訓練 rank 8 的 adapters（`cl_helpers.finetune.compare_finetuning`：同樣的資料順序與
+# 一次訓練全部權重，一次只訓練 rank 8 的 adapters（`cl_helpers.experiments.finetune.compare_finetuning`：同樣的資料順序與
 # optimizer）。之後看：新任務（task 1）學到多少、舊任務（task 0）還剩多少。
 # Adapter 加在兩個 hidden layer（`targets="body"`），輸出層凍結：permuted MNIST 的標籤不變，而且這樣 rank
 # 可以一路掃到 128（輸出層的 rank 最多 10）。
 
 # %%
-from cl_helpers.finetune import compare_finetuning, format_finetuning, plot_finetuning
+from cl_helpers.experiments.finetune import compare_finetuning, format_finetuning
+from cl_helpers.plots import plot_finetuning
 
 TARGETS = "body"
 compared = compare_finetuning(stream, rank=8, epochs=EPOCHS, targets=TARGETS)
@@ -164,8 +165,9 @@ plt.show()
 # 同一個 task 0 模型（cache 住，只訓練一次），rank 從 1 到 128 各 fine-tune 一次（`rank_sweep`）：
 
 # %%
-from cl_helpers.finetune import rank_sweep, plot_rank_sweep
-from cl_helpers.lora_plots import plot_rank_curves
+from cl_helpers.experiments.finetune import rank_sweep
+from cl_helpers.plots import plot_rank_sweep
+from cl_helpers.plots import plot_rank_curves
 
 ranks = [r for r in pick((1, 2, 4, 8, 16, 32, 64, 128), (1, 4, 16)) if r <= min(stream.input_size, 256)]
 swept = rank_sweep(stream, ranks=ranks, epochs=EPOCHS, targets=TARGETS)
@@ -188,7 +190,7 @@ plt.show()
 # 一路推得很遠。所以 $\alpha / r$ 其實是 adapter 的 learning rate。驗證：同樣的 rank，把 $\alpha$ 調小：
 
 # %%
-from cl_helpers.finetune import finetune
+from cl_helpers.experiments.finetune import finetune
 
 big, small = max(ranks), min(ranks)
 scaled = [finetune(stream, big, alpha=big, targets=TARGETS, epochs=EPOCHS),
@@ -238,8 +240,8 @@ plt.show()
 # - epochs 加多：LoRA 和 full fine-tuning 都會忘得更多嗎？
 
 # %%
-from cl_helpers.widgets import explore, rank_slider, epochs_slider, log_slider
-from cl_helpers.finetune import finetune
+from cl_helpers.teaching.widgets import explore, rank_slider, epochs_slider, log_slider
+from cl_helpers.experiments.finetune import finetune
 
 full_runs = {}   # full fine-tuning per number of epochs: it does not depend on rank or alpha
 

@@ -21,7 +21,7 @@ if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course r
 
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, get_strategy, run_methods, TrainConfig, plots, format_table
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -89,7 +89,7 @@ def reservoir_add(buffer, capacity, n_seen, item, rand_int):
     # END SOLUTION
 
 # %%
-from cl_helpers.exercises.ch05_replay import reservoir_exercise
+from cl_helpers.teaching.exercises.ch05_replay import reservoir_exercise
 
 my_reservoir_add = reservoir_exercise.check(reservoir_add)
 
@@ -101,7 +101,8 @@ my_reservoir_add = reservoir_exercise.check(reservoir_add)
 # 左邊是你的函式（或參考答案），右邊是原 notebook 的寫法：
 
 # %%
-from cl_helpers.replay_plots import keep_frequencies, plot_keep_frequencies
+from cl_helpers.experiments.reservoir import keep_frequencies
+from cl_helpers.plots import plot_keep_frequencies
 
 def course_notebook_add(buffer, capacity, n_seen, item, rand_int):   # the original notebook's version
     if len(buffer) < capacity:
@@ -187,8 +188,8 @@ plt.show()
 # 先跑幾個大小當起點：
 
 # %%
-from cl_helpers.widgets import explore, buffer_slider
-from cl_helpers.replay_plots import plot_buffer_effect
+from cl_helpers.teaching.widgets import explore, buffer_slider
+from cl_helpers.plots import plot_buffer_effect
 
 n_train = sum(len(task.y_train) for task in split)
 acc_by_size = {}

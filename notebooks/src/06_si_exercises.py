@@ -20,7 +20,7 @@ if "google.colab" in sys.modules:  # Colab: install cl_helpers from the course r
 import torch
 import matplotlib.pyplot as plt
 from cl_helpers import course, make_stream, train_stream, run_methods, TrainConfig, plots, format_table
-from cl_helpers.course import pick
+from cl_helpers.teaching.course import pick
 
 device = course.setup(seed=0)
 
@@ -94,7 +94,7 @@ def si_penalty(theta, theta_star, Omega, c):
     # END SOLUTION
 
 # %%
-from cl_helpers.exercises.ch06_si import step_exercise, consolidate_exercise, penalty_exercise
+from cl_helpers.teaching.exercises.ch06_si import step_exercise, consolidate_exercise, penalty_exercise
 
 my_step = step_exercise.check(si_step)
 my_consolidate = consolidate_exercise.check(si_consolidate)
@@ -113,7 +113,7 @@ my_penalty = penalty_exercise.check(si_penalty)
 # 在第 1 章的 permuted MNIST（3 個任務，domain-incremental）上和 naive 比較：
 
 # %%
-from cl_helpers.exercises.ch06_si import StudentSI
+from cl_helpers.teaching.exercises.ch06_si import StudentSI
 
 stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_size=pick(1000, 500),
                      seed=0, device=device)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import metrics
+from ... import metrics
 from .core import Case, Exercise
 
 

@@ -31,7 +31,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display, update_display
 
-from .errors import ConfigError, check_float, check_int
+from ..errors import ConfigError, check_float, check_int
 
 _STYLE = {"description_width": "initial"}
 _WIDTH = "500px"

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import torch
 
-from .device import describe_device, get_device, set_seed
+from ..device import describe_device, get_device, set_seed
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ def pick(full: T, fast: T) -> T:
 
 def setup(seed: int = 0, quiet: bool = False) -> torch.device:
     """Seed everything, pick the device and print where the chapter runs; returns the device."""
-    from . import __version__
+    from .. import __version__
 
     set_seed(seed)
     device = get_device()

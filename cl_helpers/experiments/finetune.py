@@ -14,18 +14,16 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from torch import nn
 
-from .device import set_seed
-from .errors import ConfigError, check_float, check_int
-from .lora import ALL, add_lora, check_rank, find_targets
-from .models import build_model, count_parameters
-from .strategies import Strategy
-from .tasks import TaskStream
-from .train import TrainConfig, evaluate, train_stream
+from ..device import set_seed
+from ..errors import ConfigError, check_float, check_int
+from ..lora import ALL, add_lora, check_rank, find_targets
+from ..models import build_model, count_parameters
+from ..strategies import Strategy
+from ..tasks import TaskStream
+from ..train import TrainConfig, evaluate, train_stream
 
 DEFAULT_RANK = 8
 SWEEP_RANKS = (1, 2, 4, 8, 16, 32)
@@ -195,45 +193,3 @@ def format_finetuning(results: Iterable[FinetuneResult]) -> str:
         lines.append(f"{r.label:<12}{r.trainable:>11,}{r.trainable / r.total:>8.1%}{r.new_after:>10.4f}"
                      f"{r.old_before:>12.4f}{r.old_after:>11.4f}{r.forgetting:>12.4f}{r.seconds:>9.2f}")
     return "\n".join(lines)
-
-
-def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """Bars per method: new-task accuracy, old-task accuracy after fine-tuning, and forgetting."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(2.5 + 1.6 * len(results), 3.8))
-    x = np.arange(len(results))
-    bars = [("new task (learnt)", [r.new_after for r in results]),
-            ("old task after", [r.old_after for r in results]),
-            ("forgetting of old task", [r.forgetting for r in results])]
-    for k, (name, values) in enumerate(bars):
-        b = ax.bar(x + (k - 1) * 0.27, values, 0.27, label=name)
-        ax.bar_label(b, fmt="%.2f", fontsize=8)
-    ax.axhline(results[0].old_before, color="grey", ls="--", lw=0.8, label="old task before fine-tuning")
-    ax.set_xticks(x, [f"{r.label}\n{r.trainable:,} params" for r in results])
-    ax.set_ylim(0, 1.4)
-    ax.set_ylabel("accuracy")
-    ax.set_title(title or "full fine-tuning vs LoRA")
-    ax.legend(fontsize=8, loc="upper center", ncol=2)
-    ax.grid(axis="y", alpha=0.3)
-    return ax.figure
-
-
-def plot_rank_sweep(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """Forgetting against new-task accuracy, one point per rank (full fine-tuning as a star): learn vs forget."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.2))
-    lora = [r for r in results if r.rank is not None]
-    ax.plot([r.new_after for r in lora], [r.forgetting for r in lora], "o-", label="LoRA")
-    for r in lora:
-        ax.annotate(f"r={r.rank}", (r.new_after, r.forgetting), textcoords="offset points", xytext=(5, -10),
-                    fontsize=8)
-    for r in results:
-        if r.rank is None:
-            ax.plot(r.new_after, r.forgetting, "*", ms=14, color="C3", label="full fine-tuning")
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("new-task accuracy (learns more ->)")
-    ax.set_ylabel("old-task forgetting (forgets more ->)")
-    ax.set_title(title or "LoRA learns less and forgets less")
-    ax.legend(fontsize=8, loc="best")
-    ax.grid(alpha=0.3)
-    return ax.figure

@@ -28,10 +28,10 @@ import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from ..device import set_seed
-from ..models import build_model
-from ..tasks import Task, TaskStream
-from ..train import evaluate_all, train_stream
+from ...device import set_seed
+from ...models import build_model
+from ...tasks import Task, TaskStream
+from ...train import evaluate_all, train_stream
 from .core import Exercise, Report
 
 TOLERANCE = 0.02  # largest |R_ij| difference accepted against train_stream (rounding, never a real mistake)

@@ -12,8 +12,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from ..strategies.naive import Naive
-from ..tasks import make_stream
+from ...strategies.naive import Naive
+from ...tasks import make_stream
 from .loop import LoopExercise
 
 

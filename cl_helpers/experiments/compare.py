@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from .results import RunResult
-from .strategies import get_strategy
-from .tasks import TaskStream
-from .train import TrainConfig, train_stream
+from ..results import RunResult
+from ..strategies import get_strategy
+from ..tasks import TaskStream
+from ..train import TrainConfig, train_stream
 
 
 def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig | None = None,

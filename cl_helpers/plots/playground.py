@@ -6,7 +6,7 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .teaching.playground import Playground, losses_at
+from ..teaching.playground import Playground, losses_at
 
 TASK_COLORS = {"A": "tab:blue", "B": "tab:orange"}
 PATH_STYLES = {"naive": dict(color="black", ls="-"), "L2": dict(color="tab:purple", ls="--"),

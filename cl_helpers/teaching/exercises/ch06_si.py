@@ -17,8 +17,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..penalties import flat_params
-from ..strategies.si import SI
+from ...penalties import flat_params
+from ...strategies.si import SI
 from .core import Case, Exercise
 from .driven import DrivenExercise
 

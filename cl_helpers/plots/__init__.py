@@ -1,0 +1,16 @@
+"""Every plotting function of the course, grouped by what it draws; all re-exported here (`plots.plot_run(r)`)."""
+from __future__ import annotations
+
+from .bars import plot_comparison, plot_finetuning, plot_keep_frequencies, plot_predictions
+from .images import pixel_importance, plot_importance_maps, plot_task_examples
+from .matrices import plot_acc_matrix
+from .playground import fisher_ellipse, penalty_view, plot_interference, plot_landscape, plot_penalty_paths
+from .sweeps import plot_buffer_effect, plot_rank_curves, plot_rank_sweep, plot_sweep
+from .training import plot_curves, plot_run
+
+__all__ = [
+    "plot_comparison", "plot_finetuning", "plot_keep_frequencies", "plot_predictions", "pixel_importance",
+    "plot_importance_maps", "plot_task_examples", "plot_acc_matrix", "plot_buffer_effect", "plot_rank_curves",
+    "plot_rank_sweep", "plot_sweep", "plot_curves", "plot_run", "fisher_ellipse", "penalty_view",
+    "plot_interference", "plot_landscape", "plot_penalty_paths",
+]
