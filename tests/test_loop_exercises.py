@@ -1,0 +1,57 @@
+"""The training-loop exercises: the reference loop passes against train_stream, each classic mistake is named."""
+import pytest
+import torch
+
+from cl_helpers.teaching.exercises.ch01_loop import loop_exercise, make_loop, reference_train_task
+from cl_helpers.teaching.exercises.loop import TOLERANCE
+
+
+def failures(loop) -> str:
+    report = loop_exercise.run(loop)
+    assert not report.ok and not report.not_implemented
+    return "\n".join(report.failed)
+
+
+def test_reference_loop_equals_train_stream(capsys):
+    report = loop_exercise.run(reference_train_task)
+    assert report.ok, report
+    assert "largest difference 0.0000" in report.passed[0]
+    assert loop_exercise.check(reference_train_task) is reference_train_task
+    assert "All correct. The rest of the chapter uses your implementation" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,named", [
+    (dict(zero_grad=False), "no zero_grad"),
+    (dict(train_mode=False), "eval mode left on"),
+    (dict(shuffle="batch"), "a new permutation per batch"),
+    (dict(shuffle="none"), "no shuffling"),
+    (dict(shuffle="task"), "the same order every epoch"),
+    (dict(optimizer_per="batch"), "optimizer created per batch"),
+    (dict(optimizer_per="epoch"), "optimizer created per epoch"),
+    (dict(drop_last=True), "examples skipped"),
+    (dict(step=False), "optimizer.step() is never called"),
+    (dict(optimizer=torch.optim.SGD), "SGD instead of Adam"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_each_classic_mistake_is_named(wrong, named):
+    text = failures(make_loop(**wrong))
+    assert f"Likely mistake: {named}" in text, text
+
+
+def test_a_loop_that_matches_within_tolerance_but_shuffles_once_still_fails():
+    # Shuffling once per task stays within the matrix tolerance on this small run; the hooks still see it.
+    report = loop_exercise.run(make_loop(shuffle="task"))
+    assert not any(f"within {TOLERANCE}:" in f for f in report.failed), report
+    assert any("the same order every epoch" in f for f in report.failed)
+
+
+def test_stub_and_crash_fall_back_to_the_reference(capsys):
+    def stub(model, task, epochs, batch_size, lr, gen):
+        raise NotImplementedError
+
+    def crashes(model, task, epochs, batch_size, lr, gen):
+        model(task.x_train[:4, :10])
+
+    assert loop_exercise.check(stub) is reference_train_task
+    assert "not implemented yet" in capsys.readouterr().out
+    assert loop_exercise.check(crashes) is reference_train_task
+    assert "your loop raised RuntimeError" in capsys.readouterr().out
