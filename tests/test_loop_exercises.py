@@ -55,3 +55,34 @@ def test_stub_and_crash_fall_back_to_the_reference(capsys):
     assert "not implemented yet" in capsys.readouterr().out
     assert loop_exercise.check(crashes) is reference_train_task
     assert "your loop raised RuntimeError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module,exercise,reference", [
+    ("ch03_loop", "ewc_loop_exercise", "reference_train_task_ewc"),
+    ("ch05_loop", "replay_loop_exercise", "reference_train_task_replay"),
+    ("ch06_loop", "si_loop_exercise", "reference_train_task_si"),
+])
+def test_extended_loops_equal_their_strategy_and_name_each_mistake(module, exercise, reference):
+    import importlib
+
+    mod = importlib.import_module(f"cl_helpers.teaching.exercises.{module}")
+    ex, ref = getattr(mod, exercise), getattr(mod, reference)
+    report = ex.run(ref)
+    assert report.ok, report
+    assert "final weights equal train_stream's" in report.passed[1]
+    for label, wrong in mod.MISTAKES.items():
+        report = ex.run(wrong)
+        assert not report.ok
+        assert f"Likely mistake: {label}" in "\n".join(report.failed), (label, report)
+
+
+def test_replay_that_replaces_the_current_batch_is_named():
+    from cl_helpers.teaching.exercises.ch01_loop import make_loop
+    from cl_helpers.teaching.exercises.ch05_loop import replay_loop_exercise
+
+    def replay_only(x, y, tids, extra):
+        buffer = extra["buffer"]
+        return buffer.sample(len(y)) if len(buffer) else (x, y, tids)
+
+    report = replay_loop_exercise.run(make_loop(mix=replay_only))
+    assert "the current task's examples never reach the model" in "\n".join(report.failed)

@@ -35,10 +35,18 @@ def reference_train_task(model, task, epochs, batch_size, lr, gen):
 
 def make_loop(zero_grad: bool = True, train_mode: bool = True, shuffle: str = "epoch",
               optimizer_per: str = "task", drop_last: bool = False, step: bool = True,
-              optimizer: Callable[..., Any] = torch.optim.Adam) -> Callable[..., None]:
-    """The reference loop with one choice changed: shuffle "epoch" | "batch" | "task" | "none"; optimizer_per
-    "task" | "epoch" | "batch"; drop_last skips the last smaller batch."""
-    def loop(model, task, epochs, batch_size, lr, gen):
+              optimizer: Callable[..., Any] = torch.optim.Adam, mix: Callable[..., Any] | None = None,
+              after_backward: Callable[..., Any] | None = None, penalty: Callable[..., Any] | None = None,
+              after_step: Callable[..., Any] | None = None) -> Callable[..., None]:
+    """The reference loop, with one choice changed or with a strategy's additions.
+
+    Changes: shuffle "epoch" | "batch" | "task" | "none"; optimizer_per "task" | "epoch" | "batch"; drop_last
+    skips the last smaller batch. Additions (each gets the loop's extra keyword arguments as `extra`), where
+    the engine's hooks fire: mix(x, y, tids, extra) -> (x, y, tids) (make_batch, replay);
+    after_backward(model, extra) -> ctx, when .grad holds the task loss's gradient (after_task_backward, SI);
+    penalty(model, extra) -> tensor or None, backpropagated on top (EWC, SI); after_step(model, extra, ctx).
+    """
+    def loop(model, task, epochs, batch_size, lr, gen, **extra):
         opt = optimizer(model.parameters(), lr=lr)
         if train_mode:
             model.train()
@@ -59,11 +67,21 @@ def make_loop(zero_grad: bool = True, train_mode: bool = True, shuffle: str = "e
                     idx = torch.arange(start, min(start + batch_size, n), device=task.y_train.device)
                 else:
                     idx = order[start:start + batch_size]
+                x, y = task.x_train[idx], task.y_train[idx]
+                tids = torch.full_like(y, task.id)
+                if mix is not None:
+                    x, y, tids = mix(x, y, tids, extra)
                 if zero_grad:
                     opt.zero_grad()
-                F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
+                F.cross_entropy(model(x, tids), y).backward()
+                ctx = after_backward(model, extra) if after_backward is not None else None
+                extra_loss = penalty(model, extra) if penalty is not None else None
+                if extra_loss is not None:
+                    extra_loss.backward()
                 if step:
                     opt.step()
+                if after_step is not None:
+                    after_step(model, extra, ctx)
     return loop
 
 

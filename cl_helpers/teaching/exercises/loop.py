@@ -35,6 +35,7 @@ from ...train import evaluate_all, train_stream
 from .core import Exercise, Report
 
 TOLERANCE = 0.02  # largest |R_ij| difference accepted against train_stream (rounding, never a real mistake)
+WEIGHT_TOLERANCE = 1e-3  # largest final-weight difference, relative to the largest weight: rounding only
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,13 @@ class LoopRun:
 
     acc_matrix: np.ndarray
     traces: list[LoopTrace]
+    weights: torch.Tensor   # the final parameters, flattened
 
 
 def play_loop(loop: Callable[..., Any], stream: TaskStream, settings: LoopSettings,
-              extra: Callable[[int], dict[str, Any]] | None = None,
+              extra: Callable[[nn.Module, int], dict[str, Any]] | None = None,
               after_task: Callable[[nn.Module, Task], None] | None = None, watch: bool = True) -> LoopRun:
-    """Train a fresh model with `loop(model, task, epochs=, batch_size=, lr=, gen=, **extra(t))` on each task.
+    """Train a fresh model with `loop(model, task, epochs=, batch_size=, lr=, gen=, **extra(model, t))` per task.
 
     Seeds, model and generator as train_stream makes them; the model is handed over in eval mode; after each
     task `after_task(model, task)` (a strategy's end-of-task work) runs, then every task is evaluated.
@@ -153,7 +155,7 @@ def play_loop(loop: Callable[..., Any], stream: TaskStream, settings: LoopSettin
         model.eval()
         watcher = _Watch(model, task) if watch else None
         try:
-            loop(model, task, **settings.kwargs(gen), **(extra(t) if extra else {}))
+            loop(model, task, **settings.kwargs(gen), **(extra(model, t) if extra else {}))
         finally:
             if watcher is not None:
                 watcher.close()
@@ -161,7 +163,11 @@ def play_loop(loop: Callable[..., Any], stream: TaskStream, settings: LoopSettin
         if after_task is not None:
             after_task(model, task)
         R[t] = evaluate_all(model, stream)
-    return LoopRun(R, traces)
+    return LoopRun(R, traces, _flat(model))
+
+
+def _flat(model: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu()
 
 
 def trace_findings(traces: Sequence[LoopTrace], settings: LoopSettings) -> list[str]:
@@ -198,6 +204,9 @@ def _coverage_findings(traces: Sequence[LoopTrace], settings: LoopSettings) -> l
     for tr in traces:
         seen = torch.cat(tr.seen) if tr.seen else torch.zeros(0, dtype=torch.long)
         n = tr.n_examples
+        if len(seen) == 0 and tr.forwards:
+            return ["the current task's examples never reach the model: train on the task's mini-batch "
+                    "(plus whatever the method adds), not instead of it"]
         if len(seen) < settings.epochs * n:
             return [f"examples skipped: {len(seen)} training examples seen in {settings.epochs} epochs of {n}; "
                     "keep the last, smaller mini-batch (range(0, n, batch_size) and order[start:start + "
@@ -219,8 +228,8 @@ class LoopExercise(Exercise):
     """A training-loop exercise: the student's loop against train_stream with a strategy, on a small stream.
 
     `strategy()` makes a fresh strategy for train_stream; `state(stream, settings)` makes what the loop
-    shares across tasks (an EWC memory, a replay buffer...), from which `extra(state)(t)` gives task t's extra
-    keyword arguments and `after_task(state)(model, task)` does the strategy's end-of-task work. `mistakes`
+    shares across tasks (an EWC memory, a replay buffer...), from which `extra(state)(model, t)` gives task t's extra
+    keyword arguments (called before the task, like a strategy's before_task) and `after_task(state)(model, task)` does the strategy's end-of-task work. `mistakes`
     are known wrong loops, named when the student's matrix equals theirs.
     """
 
@@ -228,18 +237,19 @@ class LoopExercise(Exercise):
                  strategy: Callable[[], Any], hints: Sequence[str],
                  mistakes: dict[str, Callable[..., Any]] | None = None,
                  state: Callable[[TaskStream, LoopSettings], Any] | None = None,
-                 extra: Callable[[Any], Callable[[int], dict[str, Any]]] | None = None,
+                 extra: Callable[[Any], Callable[[nn.Module, int], dict[str, Any]]] | None = None,
                  after_task: Callable[[Any], Callable[[nn.Module, Task], None]] | None = None,
                  settings: LoopSettings = LoopSettings()):
         super().__init__(title, reference, lambda: [], hints)
         self.make_stream, self.strategy, self.mistakes = make_stream, strategy, dict(mistakes or {})
         self.state, self.extra, self.after_task, self.settings = state, extra, after_task, settings
 
-    def expected(self, stream: TaskStream) -> np.ndarray:
-        """train_stream's accuracy matrix with the strategy, at the exercise's settings."""
+    def expected(self, stream: TaskStream) -> tuple[np.ndarray, torch.Tensor]:
+        """train_stream's accuracy matrix and final weights with the strategy, at the exercise's settings."""
         s = self.settings
-        return train_stream(stream, self.strategy(), epochs=s.epochs, batch_size=s.batch_size, lr=s.lr,
-                            seed=s.seed, hidden=s.hidden, progress=False).acc_matrix
+        r = train_stream(stream, self.strategy(), epochs=s.epochs, batch_size=s.batch_size, lr=s.lr,
+                         seed=s.seed, hidden=s.hidden, progress=False)
+        return r.acc_matrix, _flat(r.model)
 
     def play(self, loop: Callable[..., Any], stream: TaskStream, watch: bool = True) -> LoopRun:
         """Run `loop` on the stream as the exercise does (fresh strategy state, the same seeds)."""
@@ -250,7 +260,7 @@ class LoopExercise(Exercise):
     def run(self, student: Callable[..., Any]) -> Report:
         """Check the student's loop: its matrix against train_stream's, and what the hooks saw."""
         stream = self.make_stream()
-        expected = self.expected(stream)
+        expected, weights = self.expected(stream)
         try:
             got = self.play(student, stream)
         except NotImplementedError:
@@ -261,15 +271,22 @@ class LoopExercise(Exercise):
         case = (f"accuracy matrix on {len(stream)} tasks ({len(stream[0].y_train)} training images each) equals "
                 f"train_stream's within {TOLERANCE}")
         findings = trace_findings(got.traces, self.settings)
+        drift = float((got.weights - weights).abs().max() / weights.abs().max())
+        if drift > WEIGHT_TOLERANCE and not findings:
+            findings.append(f"the final weights differ from train_stream's by {drift:.1%} of the largest weight "
+                            f"(allowed {WEIGHT_TOLERANCE:.1%}, float rounding): the loop computes something else")
         if diff <= TOLERANCE and not findings:
             return Report(self.title, [f"{case} (largest difference {diff:.4f})",
+                                       f"final weights equal train_stream's (largest difference {drift:.1e} "
+                                       "of the largest weight)",
                                        "trains as train_stream does: train mode, zero_grad, one optimizer "
                                        "per task, each epoch one permutation of the examples"], [])
         failed = [f"{case}: largest difference {diff:.3f}\n   yours:\n{_matrix(got.acc_matrix)}\n"
                   f"   train_stream:\n{_matrix(expected)}"] if diff > TOLERANCE else []
-        if not findings:
+        if all(f.startswith("the final weights differ") for f in findings):
             findings = [label for label, wrong in self.mistakes.items()
-                        if np.abs(self.play(wrong, stream, watch=False).acc_matrix - got.acc_matrix).max() <= 1e-6]
+                        if np.abs(self.play(wrong, stream, watch=False).acc_matrix - got.acc_matrix).max() <= 1e-6
+                        ] or findings
         return Report(self.title, [], failed + [f"Likely mistake: {f}" for f in findings[:3]])
 
 
