@@ -29,7 +29,7 @@ def test_reference_passes(name, exercise, capsys):
     report = exercise.run(exercise.reference)
     assert report.ok and len(report.passed) >= 2, str(report)
     assert exercise.check(exercise.reference) is exercise.reference
-    assert "All correct" in capsys.readouterr().out
+    assert "全部正確" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
@@ -53,7 +53,9 @@ def test_stub_falls_back_to_the_reference(name, exercise, capsys):
     assert exercise.run(stub).not_implemented
     assert exercise.check(stub) is exercise.reference
     out = capsys.readouterr().out
-    assert "not implemented yet" in out and "reference implementation" in out
+    assert "還沒實作" in out and "參考答案" in out
+    # the advice names the exercise's variable, so it works when typed as printed
+    assert f"{exercise.name}.hint(1)" in out
 
 
 @pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
@@ -71,4 +73,26 @@ def test_hints_and_reveal(capsys):
     exercise.hint(99)
     exercise.reveal()
     out = capsys.readouterr().out
-    assert "hint 1/" in out and "hints are numbered 1.." in out and "Reference solution" in out
+    assert "提示 1/" in out and "提示的編號是 1 到" in out and "參考解答" in out
+
+
+@pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
+def test_hints_come_in_at_least_three_steps_the_last_the_solution(name, exercise, capsys):
+    assert exercise.steps >= 3
+    exercise.hint(exercise.steps)
+    last = capsys.readouterr().out
+    assert "解答" in last and exercise.solution().strip() in last
+    for level in range(1, exercise.steps):
+        exercise.hint(level)
+        out = capsys.readouterr().out
+        assert f"提示 {level}/{exercise.steps}" in out and exercise.solution().strip() not in out
+        assert f"{exercise.name}.hint({level + 1})" in out   # the next step, as it is typed
+
+
+@pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
+def test_printed_hint_advice_runs_when_typed(name, exercise, capsys):
+    """The checker prints `<name>.hint(1)`; that name is the module attribute the chapter imports."""
+    module = importlib.import_module(f"cl_helpers.teaching.exercises.{name.split('.')[0]}")
+    assert getattr(module, exercise.name, None) is exercise
+    exec(f"{exercise.name}.hint(1)", {exercise.name: exercise})
+    assert "提示 1/" in capsys.readouterr().out

@@ -33,6 +33,8 @@ def test_lora_learns_less_and_forgets_less_than_full_finetuning(pair, compared, 
     assert full.trainable == count_parameters(build_model(pair)) == n_in * 256 + 256 + 256 * 256 + 256 + 2570
     assert lora.trainable == 8 * (n_in + 256) + 8 * (256 + 256) + 8 * (256 + 10)
     assert lora.total == full.trainable + lora.trainable
+    # one denominator for every share in the course: the base model's parameters
+    assert full.share == 1.0 and lora.share == pytest.approx(lora.trainable / full.trainable)
     # Same pretrained model for both; it learnt task 0, and knows nothing of the permuted task 1.
     assert full.old_before == lora.old_before > (0.88 if on_mnist else 0.8)
     assert full.new_before == lora.new_before < 0.25

@@ -83,3 +83,16 @@ def test_plot_has_one_image_per_map(trained):
     assert len(images) == 2 and images[0].get_title() == "a"
     with pytest.raises(ConfigError):
         plot_importance_maps({})
+
+
+def test_sampled_fisher_converges_to_exact_over_draws(trained):
+    from cl_helpers.experiments.fisher_kinds import sampled_fisher_ratios
+    stream, m0, _ = trained
+    x = stream[0].x_train[:200]
+    ratios = sampled_fisher_ratios(m0, x, draws=32, seed=0)
+    assert ratios.shape == (32,) and ratios.std() > 0.01          # one draw is a noisy estimate
+    assert abs(ratios.mean() - 1) < 0.05                           # unbiased: the mean tends to the exact total
+    assert abs(ratios.mean() - 1) < abs(ratios - 1).mean()
+    assert (sampled_fisher_ratios(m0, x, draws=32, seed=0) == ratios).all()   # seeded
+    with pytest.raises(ConfigError, match="draws 0"):
+        sampled_fisher_ratios(m0, x, draws=0)

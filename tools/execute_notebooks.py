@@ -35,6 +35,8 @@ def main(paths: list[str]) -> int:
         print(__doc__)
         return 2
     os.environ.setdefault("TQDM_DISABLE", "1")
+    # Saved outputs must agree with the prose: a course.expect claim that fails aborts the save.
+    os.environ.setdefault("CL_CHECK_CLAIMS", "1")
     for p in paths:
         seconds = execute(Path(p))
         print(f"{p}: {seconds:.1f} s ({'fast' if os.environ.get('CL_FAST') == '1' else 'full'} mode)", flush=True)

@@ -53,13 +53,19 @@ class FinetuneResult:
         return self.old_before - self.old_after
 
     @property
+    def share(self) -> float:
+        """Trainable parameters over the base model's (the adapters not counted): one denominator everywhere."""
+        base = self.total - (self.trainable if self.rank is not None else 0)
+        return self.trainable / base
+
+    @property
     def label(self) -> str:
         """'full' or 'LoRA r=8' for tables and plots."""
         return "full" if self.rank is None else f"LoRA r={self.rank}"
 
     def to_dict(self) -> dict:
         """A JSON-ready dict including the forgetting."""
-        return {**dataclasses.asdict(self), "forgetting": self.forgetting}
+        return {**dataclasses.asdict(self), "forgetting": self.forgetting, "share": self.share}
 
 
 class _OnTask(Strategy):
@@ -190,6 +196,6 @@ def format_finetuning(results: Iterable[FinetuneResult]) -> str:
     lines = [f"{'method':<12}{'trainable':>11}{'share':>8}{'new task':>10}{'old before':>12}{'old after':>11}"
              f"{'forgetting':>12}{'seconds':>9}"]
     for r in results:
-        lines.append(f"{r.label:<12}{r.trainable:>11,}{r.trainable / r.total:>8.1%}{r.new_after:>10.4f}"
+        lines.append(f"{r.label:<12}{r.trainable:>11,}{r.share:>8.1%}{r.new_after:>10.4f}"
                      f"{r.old_before:>12.4f}{r.old_after:>11.4f}{r.forgetting:>12.4f}{r.seconds:>9.2f}")
     return "\n".join(lines)

@@ -54,3 +54,19 @@ def format_fisher_kinds(fishers: Mapping[str, Mapping[str, torch.Tensor]], secon
         line = f"{kind:<11}{s['total']:>10.4g}{s['ratio']:>10.2f}{s['corr']:>17.3f}"
         lines.append(line + (f"{1000 * seconds[kind]:>8.0f}" if seconds else ""))
     return "\n".join(lines)
+
+
+def sampled_fisher_ratios(model: nn.Module, inputs: torch.Tensor, draws: int = 64, seed: int = 0,
+                          task: int | None = None) -> np.ndarray:
+    """Total of the sampled Fisher over `draws` independent label draws, each divided by the exact Fisher's total.
+
+    The sampled Fisher is an unbiased estimate of the exact one, so the mean of these ratios tends to 1 as
+    draws grow, while a single draw can be far from it (rare classes drawn by chance carry large gradients).
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise ConfigError(f"draws {draws!r} is not a positive integer; allowed: 1, 2, ...")
+    exact = sum(float(f.sum()) for f in fisher_diagonal(model, inputs, kind="exact", task=task).values())
+    gen = torch.Generator(device=inputs.device).manual_seed(seed)
+    totals = [sum(float(f.sum()) for f in fisher_diagonal(model, inputs, kind="sampled", task=task,
+                                                          generator=gen).values()) for _ in range(draws)]
+    return np.array(totals) / exact

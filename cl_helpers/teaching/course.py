@@ -1,4 +1,10 @@
-"""What every chapter's first cell calls: the device, fast mode, and a note for Colab users."""
+"""What every chapter's first cell calls (the device, fast mode, a note for Colab users), and the claim checks.
+
+`expect(condition, claim)` guards a sentence of the prose that states something about the run next to it.
+In CI (fast mode) and when the saved outputs are made (tools/execute_notebooks.py sets CL_CHECK_CLAIMS=1), a
+claim that no longer holds raises ClaimError, so a chapter cannot say what its outputs contradict. A student
+whose run differs (another torch, a GPU, edited settings) gets a short note instead of a crash.
+"""
 from __future__ import annotations
 
 import os
@@ -15,6 +21,32 @@ T = TypeVar("T")
 def fast_mode() -> bool:
     """True when CL_FAST=1: CI and the browser test shrink sizes but run every cell."""
     return os.environ.get("CL_FAST", "") not in ("", "0")
+
+
+def strict_claims() -> bool:
+    """True when a false claim must fail: CL_CHECK_CLAIMS=1, or fast mode unless CL_CHECK_CLAIMS=0."""
+    flag = os.environ.get("CL_CHECK_CLAIMS")
+    if flag is not None and flag.strip() != "":
+        return flag.strip() != "0"
+    return fast_mode()
+
+
+class ClaimError(AssertionError):
+    """A sentence of a chapter no longer matches what its run produced."""
+
+
+def expect(condition: bool, claim: str) -> bool:
+    """Check a claim the prose makes about the run: raise ClaimError in CI, print a short note for a student.
+
+    Returns whether the claim holds, so a cell can also branch on it.
+    """
+    if bool(condition):
+        return True
+    if strict_claims():
+        raise ClaimError(f"the chapter claims: {claim}; this run contradicts it")
+    print(f"⚠️ 注意：課文說「{claim}」，但你這次執行的結果不是這樣（可能是不同的 torch 版本、GPU，或你改了設定）。"
+          "以你看到的數字為準，也歡迎回報給助教。")
+    return False
 
 
 def in_colab() -> bool:

@@ -4,13 +4,17 @@
 # 一個神經網路先學會 task A，再學 task B，常常就把 task A 忘得一乾二淨。這個現象叫做
 # **catastrophic forgetting**（災難性遺忘），是 continual learning（持續學習 / lifelong learning）要解決的核心問題。
 #
-# 這一章我們會：
-# 1. 理解為什麼會遺忘：shared parameters、interference、distribution shift；
+# **這一章你會學到：**
+# 1. 為什麼會遺忘：shared parameters、interference、distribution shift；
 # 2. 在 **permuted MNIST** 上現場看著舊任務的 accuracy 掉下來（同一條 global step 軸，畫出 task boundaries）；
-# 3. 在 **split MNIST（class-incremental）** 上看到更極端的情況：舊的類別 accuracy 直接掉到 0%；
-# 4. 用 slider 改 epochs 與 learning rate，觀察「學得越多，忘得越多」。
+# 3. learning rate 與 epochs 各自對遺忘有多大的影響（實測，再用 slider 自己試）；
+# 4. 在 **split MNIST（class-incremental）** 上看到更極端的情況：舊的類別 accuracy 直接掉到 0%；
+# 5. 三種情境（task-、domain-、class-incremental）：**同一份資料、同一個方法**，只換測試方式，結果天差地遠。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 8 秒（課程的 MNIST 子集：6,309 張訓練圖）；下載完整 MNIST 後，split MNIST 每個任務的資料約多 10 倍，這部分會久幾倍。本次沒有 GPU 可測；模型很小，GPU 主要省下 split MNIST 的時間。
+# 資料：每個實驗都只取 MNIST 訓練集**最前面**的 N 張圖（permuted MNIST 5,000 張；split MNIST 每兩個數字 1,100 張），
+# 所以不論你用課程附的 MNIST 子集（前 6,309 張）還是下載完整的 MNIST，看到的數字都和這裡存下來的一樣。
+#
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 8 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -55,7 +59,8 @@ plt.show()
 # 每個任務開始時重新建立 Adam。每個 epoch 結束時，我們在**所有**任務（包括還沒學的）的 test set 上評估。
 
 # %%
-naive = train_stream(stream, "naive", epochs=pick(3, 1))
+EPOCHS = pick(3, 1)
+naive = train_stream(stream, "naive", epochs=EPOCHS)
 plots.plot_run(naive)
 plt.show()
 print(f"task 0: {naive.acc_matrix[0, 0]:.3f} right after learning it -> {naive.acc_matrix[-1, 0]:.3f} at the end")
@@ -63,14 +68,49 @@ print(f"task 0: {naive.acc_matrix[0, 0]:.3f} right after learning it -> {naive.a
 # %% [markdown]
 # 左圖的橫軸是 global step（所有任務加起來的 mini-batch 數），灰色虛線是 task boundaries。
 # 每條線是一個任務的 test accuracy：點線是「還沒訓練到它」的時期。
-# 看 task 0（藍線）：學完時接近 90%，之後每學一個新任務就往下掉。右圖是 accuracy matrix $R_{i,j}$：
+# 看 task 0（藍線）：剛學完時最高，之後每學一個新任務就往下掉（上面印出的兩個數字）。右圖是 accuracy matrix $R_{i,j}$：
 # 學完 task $i$ 之後在 task $j$ 上的 accuracy；對角線以下（舊任務）的數字逐列變小，就是遺忘。
+
+# %%
+course.expect(naive.acc_matrix[-1, 0] < naive.acc_matrix[0, 0] - 0.05,
+              "task 0 的 accuracy 在學完後面的任務之後明顯下降")
+
+# %% [markdown]
+# ## 1.3 Learning rate 與 epochs：哪一個讓模型忘得更多？
 #
-# ## 1.3 動手試試：epochs 與 learning rate
+# 直覺上「學得越多，忘得越多」。實際量一量：同一條 stream，只改 learning rate，或只改每個任務的 epochs。
+# （forgetting：每個舊任務「曾經最好的 accuracy − 最後的 accuracy」的平均，第 2 章會正式定義。）
+
+# %%
+def forgetting(r):   # average forgetting of a run
+    return r.summary()["forgetting"]
+
+by_lr = {lr: naive if lr == 1e-3 else train_stream(stream, "naive", epochs=EPOCHS, lr=lr, progress=False)
+         for lr in (1e-4, 1e-3, 1e-2)}
+by_epochs = {e: naive if e == EPOCHS else train_stream(stream, "naive", epochs=e, progress=False)
+             for e in pick((1, 3, 5, 10), (1, 2))}
+for lr, r in by_lr.items():
+    print(f"lr = {lr:.0e}, {EPOCHS} epochs: forgetting {forgetting(r):.3f}")
+for e, r in by_epochs.items():
+    print(f"lr = 1e-03, {e:>2} epochs: forgetting {forgetting(r):.3f}")
+lr_effect = forgetting(by_lr[1e-2]) - forgetting(by_lr[1e-4])
+epochs_spread = max(map(forgetting, by_epochs.values())) - min(map(forgetting, by_epochs.values()))
+course.expect(lr_effect > 0, "learning rate 越大，舊任務忘得越多")
+course.expect(epochs_spread < lr_effect, "epochs 對遺忘的影響比 learning rate 小得多")
+
+# %% [markdown]
+# - **Learning rate 越大，忘得越多**：每一步把權重推得越遠，離舊任務的解也越遠。
+# - **Epochs 的影響小得多，而且不一定單調**：多訓練幾個 epoch，舊任務自己也學得更牢（剛學完時的 accuracy 更高），
+#   學新任務時掉的幅度則差不多；數字會隨 seed 上下跳動幾個百分點。所以第 4 章用 5 個 epochs 的 run，
+#   遺忘並沒有比這裡的 3 個 epochs 多。
 #
-# 拖動 slider（放開滑鼠才會重新訓練）。觀察：每個任務訓練越久（epochs 越多）或 learning rate 越大，
-# 新任務學得越好，舊任務通常忘得越多，這就是 **stability–plasticity dilemma**。
-# 每個設定的結果會被 cache，回到看過的設定會立刻顯示。
+# 這就是 **stability–plasticity dilemma** 的第一個例子：learning rate 大，新任務學得快（plasticity），舊任務也忘得快
+# （stability 差）。
+#
+# ## 1.4 動手試試：epochs 與 learning rate
+#
+# 拖動 slider（放開滑鼠才會重新訓練）。slider 一開始是 lr = 1e-2（上面那張圖是 1e-3），試著把它拉回 1e-4，
+# 看 task 0 的曲線掉得多慢。每個設定的結果會被 cache，回到看過的設定會立刻顯示。
 
 # %%
 from cl_helpers.teaching.widgets import explore, epochs_slider, log_slider
@@ -84,11 +124,11 @@ def show(r):
             f"forgetting {s['forgetting']:.3f} | task 0: {r.acc_matrix[0, 0]:.2f} -> {r.acc_matrix[-1, 0]:.2f}")
     return plots.plot_run(r), text
 
-explore(run, show, epochs=epochs_slider(pick(3, 1), 1, 10),
-        lr=log_slider("learning rate", 1e-3, 1e-4, 1e-2))
+explore(run, show, epochs=epochs_slider(EPOCHS, 1, 10),
+        lr=log_slider("learning rate", 1e-2, 1e-4, 1e-2))
 
 # %% [markdown]
-# ## 1.4 Split MNIST，class-incremental：舊類別掉到 0%
+# ## 1.5 Split MNIST，class-incremental：舊類別掉到 0%
 #
 # 把 10 個數字切成 5 個任務：{0,1}, {2,3}, {4,5}, {6,7}, {8,9}。在 **class-incremental** 情境中，
 # 模型只有一個 10 類的 output head，測試時**不知道**圖片屬於哪個任務，必須在 10 類中選一個。
@@ -96,8 +136,8 @@ explore(run, show, epochs=epochs_slider(pick(3, 1), 1, 10),
 # domain-incremental 標籤空間不變但輸入分布改變，例如 permuted MNIST；class-incremental 則要不斷加入新類別。）
 
 # %%
-split = make_stream("split", scenario="class", train_size=pick(None, 600), test_size=pick(None, 300),
-                    device=device)
+SPLIT_TRAIN = pick(1100, 600)   # first images of each digit pair: the same on the course subset and full MNIST
+split = make_stream("split", scenario="class", train_size=SPLIT_TRAIN, test_size=pick(None, 300), device=device)
 print(split)
 split_naive = train_stream(split, "naive", epochs=pick(2, 1))
 plots.plot_run(split_naive)
@@ -106,18 +146,75 @@ plt.show()
 # %% [markdown]
 # 每學完一個任務，舊任務的 accuracy 幾乎立刻變成 **0**（accuracy matrix 的下三角全是 0.00）。
 # 原因：訓練 task $k$ 時只有類別 $2k, 2k+1$ 的資料，cross-entropy 會把其他所有類別（包括舊類別）的 logits 往下壓。
-# 最後模型對任何圖片都只會回答 8 或 9。看看它對 task 0（數字 0 和 1）的測試圖片預測了什麼：
+# 最後模型對任何圖片都只會回答最後學的類別。看看它對 task 0（數字 0 和 1）的測試圖片預測了什麼：
 
 # %%
 plots.plot_predictions(split_naive, task_id=0)
 plt.show()
-print(f"final ACC = {split_naive.summary()['acc']:.3f}  (chance for 10 classes: 0.10; only the last task is right)")
+final = split_naive.acc_matrix[-1]
+print(f"final accuracy per task: {', '.join(f'{a:.2f}' for a in final)}")
+print(f"final ACC = mean of these = {final.mean():.3f}: the old tasks score {final[:-1].max():.2f} at best, "
+      f"so ACC is the last task's {final[-1]:.2f} divided by {len(final)}")
+course.expect(final[:-1].max() < 0.05, "class-incremental 中，舊任務的 accuracy 全部掉到 0")
+course.expect(abs(final.mean() - final[-1] / len(final)) < 0.02, "ACC 幾乎就是最後一個任務的 accuracy 除以 5")
+
+# %% [markdown]
+# 所以 ACC 頂多約 1/5 = 0.2：就算最後一個任務全對，前四個任務都是 0。最後一個任務本身也可能不到 1
+# （上面印出的最後一個數字）：每個任務只訓練了十幾個 mini-batch，前一個任務的類別還沒完全被壓下去。
+#
+# ## 1.6 同一份資料、同一個方法，三種情境
+#
+# 上面的結果是 class-incremental 才有的嗎？用**同一份** split MNIST（同樣的圖片、同樣的訓練順序）、**同一個** naive
+# 方法，只改變模型的 output 與測試方式（van de Ven & Tolias 2019 的三種情境）：
+#
+# | 情境 | output | 測試時 | 例子 |
+# |---|---|---|---|
+# | **task-incremental** | 每個任務一個 2 類的 head | 告訴模型 task id，只在該任務的兩類中選 | 「這張是 {0,1} 的題目，選 0 或 1」 |
+# | **domain-incremental** | 一個 2 類的 head（偶數 / 奇數） | 不給 task id，只問「第一個還是第二個數字」 | 「這是偶數還是奇數？」 |
+# | **class-incremental** | 一個 10 類的 head | 不給 task id，在 10 類中選 | 「這是哪個數字？」 |
+
+# %%
+scenario_runs = {sc: split_naive if sc == "class" else
+                 train_stream(make_stream("split", scenario=sc, train_size=SPLIT_TRAIN, test_size=pick(None, 300),
+                                          device=device), "naive", epochs=pick(2, 1), progress=False)
+                 for sc in ("task", "domain", "class")}
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+for (sc, r), ax in zip(scenario_runs.items(), axes):
+    plots.plot_acc_matrix(r, ax=ax, title=f"{sc}-incremental: ACC {r.summary()['acc']:.2f}")
+fig.tight_layout()
+plt.show()
+acc = {sc: r.summary()["acc"] for sc, r in scenario_runs.items()}
+print("  ".join(f"{sc}-incremental ACC {a:.3f}" for sc, a in acc.items()))
+course.expect(acc["task"] > acc["domain"] > acc["class"], "同一個 naive 方法：task-IL > domain-IL > class-IL")
+
+# %% [markdown]
+# - **Task-incremental**：每個任務有自己的 head，測試時又知道 task id，新任務幾乎不會干擾舊任務的「答案格式」，遺忘很少。
+# - **Domain-incremental**：所有任務共用一個 2 類的 head，新任務會改掉「偶數 / 奇數」的判斷方式，舊任務掉了不少，但不會歸零。
+# - **Class-incremental**：舊類別直接歸零。這是最難、也最接近真實應用（模型要自己分辨所有看過的類別）的情境。
+#
+# 後面的章節會一再看到：同一個方法在三種情境中的表現可以完全不同，所以報告結果時一定要說是哪一種情境。
 
 # %% [markdown]
 # ## 小結
 #
 # - 同一組參數依序學多個任務時，新任務的 gradient 會覆寫舊任務需要的權重：catastrophic forgetting。
+# - Learning rate 對遺忘的影響比 epochs 大得多。
 # - Domain-incremental（permuted MNIST）中舊任務逐漸變差；class-incremental（split MNIST）中舊類別直接歸零，
-#   最後的 ACC 約為 1/5 ≈ 20%。
+#   最後的 ACC 最多是 1/5 = 0.2（只剩最後一個任務有分數）。同一份資料在 task-incremental 情境幾乎不遺忘。
 # - 下一章定義如何**量化**遺忘：accuracy matrix、ACC、forgetting、BWT、FWT。之後的章節介紹三大類解法：
 #   regularization（EWC、SI）、replay、architecture（LoRA adapters）。
+#
+# ## 延伸閱讀
+#
+# - I. J. Goodfellow, M. Mirza, D. Xiao, A. Courville, Y. Bengio. An empirical investigation of catastrophic forgetting
+#   in gradient-based neural networks. [arXiv:1312.6211](https://arxiv.org/abs/1312.6211), 2013.
+# - G. M. van de Ven, A. S. Tolias. Three scenarios for continual learning.
+#   [arXiv:1904.07734](https://arxiv.org/abs/1904.07734), 2019.（三種情境）
+# - Y.-C. Hsu, Y.-C. Liu, A. Ramasamy, Z. Kira. Re-evaluating continual learning scenarios: a categorization and case for
+#   strong baselines. [arXiv:1810.12488](https://arxiv.org/abs/1810.12488), 2018.
+# - M. De Lange et al. A continual learning survey: defying forgetting in classification tasks.
+#   [arXiv:1909.08383](https://arxiv.org/abs/1909.08383), 2019（*IEEE TPAMI* 2021）。
+# - 李宏毅，機器學習 2021 春，Life-long Learning（終身學習）兩講：[課程網頁](https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php)、
+#   [影片播放清單](https://www.youtube.com/playlist?list=PLJV_el3uVTsMhtt7_Y6sgTHGHp1Vb2P2J)。
+# - 作業：[ML 2022 春 HW14](https://speech.ee.ntu.edu.tw/~hylee/ml/2022-spring.php)（life-long learning，rotated MNIST 上的
+#   EWC、MAS、SI）；[ML 2025 春 HW6](https://speech.ee.ntu.edu.tw/~hylee/ml/2025-spring.php)（微調 LLM 後的遺忘）。

@@ -1,14 +1,16 @@
 # %% [markdown]
 # # 第 2 章：如何衡量遺忘 (Metrics for Continual Learning)
 #
-# 「忘了多少」要能用數字比較，才能判斷 EWC 或 replay 到底有沒有幫助。這一章：
+# 「忘了多少」要能用數字比較，才能判斷 EWC 或 replay 到底有沒有幫助。**這一章你會學到：**
 # 1. 定義 **accuracy matrix** $R$；
 # 2. 在一個小矩陣上**手算** ACC、forgetting、BWT、FWT，再用 `cl_helpers.metrics` 驗證；
 # 3. 練習：自己寫 forgetting 與 BWT（有自動檢查）；
 # 4. 比較文獻中兩種常被混用的 forgetting 定義；
 # 5. 在真實的 permuted MNIST 實驗上計算所有指標。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 7 秒（課程的 MNIST 子集：6,309 張訓練圖）。本次沒有 GPU 可測；模型很小，GPU 主要省下 split MNIST 的時間。
+# 資料：permuted MNIST 取訓練集最前面的 5,000 張圖，課程附的 MNIST 子集（前 6,309 張）與完整 MNIST 結果相同。
+#
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 7 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -82,7 +84,7 @@ print(f"ACC={metrics.average_accuracy(R):.3f}  "
 # ## 2.3 練習：自己寫 forgetting 與 BWT
 #
 # 完成下面兩個函式（輸入是 $T \times T$ 的 NumPy array，回傳一個 float），然後執行下一個 cell 檢查。
-# 卡住了？`forgetting_exercise.hint(1)`、`hint(2)` 會一步一步提示。
+# 卡住了？`forgetting_exercise.hint(1)`、`forgetting_exercise.hint(2)`……一步一步提示，最後一步是解答。
 # 就算還沒寫完，這一章後面的 cell 仍會用 `cl_helpers` 的參考答案繼續執行。
 
 # %% tags=["exercise"]
@@ -147,6 +149,8 @@ stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_si
 runs = [train_stream(stream, method, epochs=pick(3, 1)) for method in ("naive", "joint")]
 print(stream.source)
 print(format_table(runs))
+course.expect(runs[1].summary()["forgetting"] < 0.03 < runs[0].summary()["forgetting"],
+              "naive 會遺忘；joint 每個階段都用到所有任務的資料，幾乎不遺忘")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -166,8 +170,9 @@ print("Chaudhry per task:  ", np.round(metrics.forgetting_per_task(naive.acc_mat
 print("since learned:      ", np.round(metrics.forgetting_since_learned(naive.acc_matrix), 3))
 print("history (per epoch):", np.round(metrics.history_forgetting(naive.curve_acc, naive.task_boundaries,
                                                                      naive.steps), 3))
-print(f"FWT = {metrics.forward_transfer(naive.acc_matrix, naive.init_acc):.3f} "
-      "(a new permutation looks like noise: earlier tasks barely help it)")
+fwt = metrics.forward_transfer(naive.acc_matrix, naive.init_acc)
+print(f"FWT = {fwt:.3f} (a new permutation looks like noise: earlier tasks barely help it)")
+course.expect(abs(fwt) < 0.1, "permuted MNIST 的 FWT 接近 0：先學的任務對新的 permutation 幾乎沒有幫助")
 
 # %% [markdown]
 # ## 小結
@@ -175,5 +180,18 @@ print(f"FWT = {metrics.forward_transfer(naive.acc_matrix, naive.init_acc):.3f} "
 # - 一個實驗的完整紀錄是 accuracy matrix $R$ 加上 $b$；ACC、forgetting、BWT、FWT 都是它的函數。
 # - ACC 高不代表沒遺忘（可能只是最後一個任務很好）；要同時看 forgetting / BWT。
 # - 報告 forgetting 時寫明定義（max 或剛學完）、分母（$T$ 或 $T-1$）、是否按樣本數加權。
+# - Joint training 幾乎不遺忘，forgetting 甚至可以是負的：學後面的任務時，前面任務的資料還在訓練裡，它們可能反而變好。
 #
 # 下一章：第一個對抗遺忘的方法，**EWC**。
+#
+# ## 延伸閱讀
+#
+# - D. Lopez-Paz, M. Ranzato. Gradient episodic memory for continual learning.
+#   [arXiv:1706.08840](https://arxiv.org/abs/1706.08840), 2017.（ACC、BWT、FWT 的定義）
+# - A. Chaudhry, P. K. Dokania, T. Ajanthan, P. H. S. Torr. Riemannian walk for incremental learning: understanding
+#   forgetting and intransigence. [arXiv:1801.10112](https://arxiv.org/abs/1801.10112), 2018.（以 max 定義的 forgetting）
+# - N. Díaz-Rodríguez, V. Lomonaco, D. Filliat, D. Maltoni. Don't forget, there is more than forgetting: new metrics for
+#   continual learning. [arXiv:1810.13166](https://arxiv.org/abs/1810.13166), 2018.
+# - 李宏毅，機器學習 2021 春，Life-long Learning：[課程網頁](https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php)
+#   （第一講講到怎麼評估，包含這裡的 accuracy matrix 與 BWT、FWT）。
+# - 作業：[ML 2022 春 HW14](https://speech.ee.ntu.edu.tw/~hylee/ml/2022-spring.php) 畫的正是這一章的 accuracy matrix。

@@ -3,16 +3,18 @@
 #
 # 第 1 章看到：學新任務時，gradient descent 完全不知道哪些權重對舊任務重要，於是把它們一起改掉。
 # **EWC**（Kirkpatrick et al. 2017）的想法：先估計每個參數對舊任務有多重要，學新任務時用一條「彈簧」把重要的參數
-# 拉回舊的值，不重要的參數則可以自由移動。這一章：
+# 拉回舊的值，不重要的參數則可以自由移動。**這一章你會學到：**
 # 1. EWC 的 loss 與它的 Bayesian 由來（Laplace approximation：Fisher 就是 precision）；
 # 2. **Fisher information**：定義、畫成 28×28 的「重要性地圖」、比較四種常見的 Fisher（exact / sampled / empirical / argmax）；
 # 3. 練習：自己寫 EWC penalty 與 empirical Fisher（有自動檢查）；
 # 4. 在 permuted MNIST 上比較 EWC 與 naive fine-tuning；
-# 5. 實測 $\lambda$ 要多大，以及為什麼文獻中的 $\lambda$ 從 1 到 $10^{10}$ 都有；
+# 5. 實測 $\lambda$ 要多大、$\lambda$ 太大時發生什麼事，以及為什麼文獻中的 $\lambda$ 從 1 到 $10^{10}$ 都有；
 # 6. **Online EWC**：任務變多時只保留一個累積的 Fisher；
 # 7. 用 slider 調 $\lambda$ 與 epochs。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 21 秒（課程的 MNIST 子集：6,309 張訓練圖）。本次沒有 GPU 可測；模型很小，GPU 主要省下 split MNIST 的時間。
+# 資料：permuted MNIST 取訓練集最前面的 5,000 張圖，課程附的 MNIST 子集（前 6,309 張）與完整 MNIST 結果相同。
+#
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 21 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -38,34 +40,53 @@ device = course.setup(seed=0)
 #
 # - $\mathcal{L}_B$：task B 的 cross-entropy（對 mini-batch 取平均）。
 # - $F_i \ge 0$：參數 $i$ 對 task A 的重要性（Fisher information 的對角線，下一節定義）。
-# - 每個參數都被一條勁度係數 $\lambda F_i$ 的彈簧拉向 $\theta^*_i$：$F_i$ 大的參數幾乎不能動，$F_i \approx 0$ 的參數可以自由地拿來學 B。
+# - 每個參數都被一條彈力常數 $\lambda F_i$ 的彈簧拉向 $\theta^*_i$：$F_i$ 大的參數幾乎不能動，$F_i \approx 0$ 的參數可以自由地拿來學 B。
 # - $\lambda$：整體強度，在 stability（不忘記 A）與 plasticity（學得會 B）之間取捨。
-#
-# ### 為什麼是這個形式？Bayesian 的看法
+
+# %% [markdown]
+# ### 為什麼是這個形式？(1) Bayesian 的看法
 #
 # 依序看到資料 $D_A$、$D_B$，參數的 posterior 是
 #
 # $$\log p(\theta \mid D_A, D_B) = \log p(D_B \mid \theta) + \log p(\theta \mid D_A) - \log p(D_B).$$
 #
-# 所有關於 task A 的資訊都在 $p(\theta \mid D_A)$ 裡，但它算不出來。**Laplace approximation**：在它的 mode
-# $\theta^*$ 附近做二階 Taylor 展開，把它近似成 Gaussian
+# 所有關於 task A 的資訊都在 $p(\theta \mid D_A)$ 裡：學 B 時，它就是 prior。問題是它算不出來。
+
+# %% [markdown]
+# ### (2) Laplace approximation：把 posterior 近似成 Gaussian
 #
-# $$\log p(\theta \mid D_A) \approx \text{const} - \tfrac{1}{2} (\theta - \theta^*)^\top H (\theta - \theta^*),
-# \qquad H \approx N_A \, F,$$
+# 在 posterior 的 mode $\theta^*$ 附近做二階 Taylor 展開（一階項在 mode 是 0）：
 #
-# 其中 $H$ 是負 log-likelihood 在 $\theta^*$ 的 Hessian，$N_A$ 是 task A 的樣本數，$F$ 是**每個樣本平均**的 Fisher
-# information（在 optimum 附近，Fisher 是 Hessian 的期望值）。只保留對角線，就是每個參數一個獨立的 Gaussian，
+# $$\log p(\theta \mid D_A) \approx \text{const} - \tfrac{1}{2} (\theta - \theta^*)^\top H (\theta - \theta^*),$$
+#
+# $H$ 是 task A 的負 log-likelihood（對 $N_A$ 個樣本加總）在 $\theta^*$ 的 Hessian。
+
+# %% [markdown]
+# ### (3) Hessian 換成 Fisher
+#
+# 兩個事實要分開：
+# - **在任何參數 $\theta$**，Fisher 都等於負 log-likelihood 的 Hessian 的期望值，只要**標籤 $y$ 是從模型自己的預測分布
+#   $p_\theta(y \mid x)$ 抽出來的**：$F(\theta) = \mathbb{E}_{x}\,\mathbb{E}_{y \sim p_\theta}[-\nabla^2 \log p_\theta(y \mid x)]$。
+# - 需要 optimum 的是另一件事：**資料的**標籤下的 Hessian $H$ 約等於 $N_A F$。在 $\theta^*$ 模型的預測分布和資料的標籤分布
+#   差不多，兩種期望值才會接近。
+#
+# 所以 $H \approx N_A F$，$F$ 是**每個樣本平均**的 Fisher。只保留對角線，就是每個參數一個獨立的 Gaussian，
 # **precision（1 / variance）正比於 $F_i$**：Fisher 大 = posterior 窄 = 這個參數被 task A 確定下來了。
-# 取負號並除以 $N_B$（讓 $\mathcal{L}_B$ 是平均 loss），就得到上面的 EWC loss，而且 $\lambda = N_A / N_B$。
-# 在我們的設定（每個任務 5000 張圖）這個「Bayesian 的 $\lambda$」是 1；3.4 節會實測到 $\lambda = 1$ 幾乎等於 naive，
-# 真正有效的 $\lambda$ 大約是它的 100 倍：對角 Laplace 近似很粗糙（只在 $\theta^*$ 附近、忽略參數之間的交互作用），
-# 所以實務上把 $\lambda$ 當成要調的 hyperparameter。
+
+# %% [markdown]
+# ### (4) 得到 EWC，以及「Bayesian 的 $\lambda$」
 #
+# 取負號並除以 $N_B$（讓 $\mathcal{L}_B$ 是平均 loss），就得到上面的 EWC loss，而且 $\lambda = N_A / N_B$。
+# 在我們的設定（每個任務 5000 張圖）這個「Bayesian 的 $\lambda$」是 1。3.4 節會實測：$\lambda = 1$ 只比 naive 好一點，
+# 遺忘最少的 $\lambda$ 要大上好幾個數量級。對角 Laplace 近似很粗糙（只在 $\theta^*$ 附近、忽略參數之間的交互作用），
+# 所以實務上把 $\lambda$ 當成要調的 hyperparameter。
+
+# %% [markdown]
 # ## 練習 3.1：EWC penalty
 #
 # 參數用 dict 表示（name → tensor，和 `model.named_parameters()` 一樣）。寫出
 # $\frac{\lambda}{2}\sum_i F_i(\theta_i-\theta^*_i)^2$，對**所有** tensor 的**所有**元素加總，回傳一個 tensor。
-# 卡住了？`ewc_penalty_exercise.hint(1)`。
+# 卡住了？`ewc_penalty_exercise.hint(1)`、`ewc_penalty_exercise.hint(2)`……最後一步是解答。
 
 # %% tags=["exercise"]
 def ewc_penalty(params, anchors, fisher, lam):
@@ -165,14 +186,36 @@ plot_importance_maps({kind: pixel_importance(f, shape) for kind, f in fishers.it
                      title="the four Fisher kinds on task 0 (each with its own colour scale)")
 plt.show()
 print(format_fisher_kinds(fishers, seconds))
+stats = fisher_kind_stats(fishers)
+course.expect(min(s["corr"] for s in stats.values()) > 0.9, "四種 Fisher 的形狀幾乎一樣（和 exact 的 correlation 都大於 0.9）")
+course.expect(stats["argmax"]["ratio"] < stats["empirical"]["ratio"] < stats["exact"]["ratio"],
+              "大小：argmax < empirical < exact")
 
 # %% [markdown]
-# - 四張圖幾乎一樣（和 exact 的 correlation 約 0.96–0.99），差別主要在**大小**：argmax Fisher 的總和只有 exact 的
-#   三分之一左右。原因：模型預測的類別機率最大，$\partial \log p / \partial \theta$ 最小；exact 還加上了其他類別的梯度。
+# - 四張圖幾乎一樣（和 exact 的 correlation 都在 0.9 以上，見表），差別主要在**大小**：argmax Fisher 的總和比 exact 小得多
+#   （表中的「/ exact」）。原因：模型預測的類別機率最大，$\partial \log p / \partial \theta$ 最小；exact 還加上了其他類別的梯度。
 #   所以換一種 Fisher，$\lambda$ 就要跟著乘上一個倍數。
 # - empirical 用真實標籤：模型答錯的樣本梯度很大，所以它介於兩者之間，而且模型越準，它越接近 argmax。
 # - 速度：`fisher_diagonal` 對 `nn.Linear` 用 closed form（每個樣本的權重梯度是兩個向量的外積，平方的總和就是一次
-#   矩陣乘法），不用對樣本寫 Python loop；exact 要對 10 個類別各做一次 backward，所以比其他三種慢幾倍，但仍只要零點幾秒。
+#   矩陣乘法），不用對樣本寫 Python loop；exact 要對 10 個類別各做一次 backward，所以比其他三種慢（表中的 ms）。
+#
+# ### sampled 不是 exact 的 unbiased 估計嗎？
+#
+# 是：對每張圖抽一個標籤 $y \sim p_\theta(\cdot \mid x)$，期望值正好是 exact。但一次抽樣只是**一個**隨機估計：
+# 機率小的類別偶爾被抽到時，它的梯度非常大，一下子就把總和拉高。上表那一次抽樣的總和偏離 exact，並不矛盾。
+# 把很多次獨立抽樣平均，就會收斂到 exact：
+
+# %%
+draws = pick(64, 8)
+ratios = sampled_fisher_ratios(model_0, x0, draws=draws, seed=0)   # total of each draw / total of exact
+for k in sorted({1, 4, 16, draws}):
+    print(f"mean of {k:>2} draw(s): {ratios[:k].mean():.3f} x exact   (one draw alone: {ratios[k - 1]:.3f})")
+print(f"one draw varies by {ratios.std():.2f} (standard deviation over the {draws} draws)")
+course.expect(abs(ratios.mean() - 1) < abs(ratios - 1).mean(), "平均很多次抽樣，比單獨一次更接近 exact")
+
+# %% [markdown]
+# 一次抽樣的總和可能偏離 exact 一成以上，平均越多次越接近 1。EWC 只需要 Fisher 的大致大小，所以實務上抽一次就夠，
+# 但要知道換一個 seed，$\lambda$ 的有效值也會跟著變一點。
 #
 # ## 練習 3.2：用定義算 empirical Fisher
 #
@@ -236,8 +279,16 @@ plots.plot_run(ewc)
 plt.show()
 
 # %% [markdown]
-# 對照兩張 accuracy matrix：naive 的 task 0 從約 0.90 一路掉下來；EWC 的舊任務幾乎保持住，代價是新任務學得稍差一點
-# （對角線 $R_{j,j}$ 略低）。
+# 對照兩張 accuracy matrix：naive 的 task 0 一路掉下來；EWC 的舊任務幾乎保持住，代價是新任務學得稍差一點
+# （對角線 $R_{j,j}$ 略低）：
+
+# %%
+print(f"new-task accuracy (mean R[j, j], j >= 1): naive {new_task_accuracy(naive.acc_matrix):.3f}, "
+      f"EWC {new_task_accuracy(ewc.acc_matrix):.3f}")
+course.expect(ewc.summary()["forgetting"] < naive.summary()["forgetting"] / 2, "EWC 的遺忘不到 naive 的一半")
+course.expect(new_task_accuracy(ewc.acc_matrix) <= new_task_accuracy(naive.acc_matrix), "EWC 的新任務學得不比 naive 好")
+
+# %% [markdown]
 #
 # 用你在練習 3.1 寫的 penalty 量一量：兩個模型的最終參數，離 task 0 結束時的 $\theta^*_0$ 有多遠（以 $F_0$ 加權）？
 # 兩個 run 在 task 0 結束前完全相同（同一個 seed），所以 EWC 存下的 $\theta^*_0$ 也就是 naive 在那一刻的參數。
@@ -262,22 +313,79 @@ from cl_helpers.plots import plot_sweep
 lams = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
 swept = sweep(stream, "ewc", "lam", lams, epochs=EPOCHS)
 print(format_sweep(swept, "lam", baseline=naive))
-plot_sweep(swept, "lam", baseline=naive, title="EWC on permuted MNIST: lambda trades forgetting for learning")
+plot_sweep(swept, "lam", baseline=naive, title="EWC on permuted MNIST: $\\lambda$ trades forgetting for learning")
 plt.show()
 
 # %% [markdown]
+# %%
+by_lam = {r.strategy.lam: r for r in swept}
+forg = {lam: r.summary()["forgetting"] for lam, r in by_lam.items()}
+best = max(by_lam, key=lambda lam: by_lam[lam].summary()["acc"])
+print(f"highest ACC at lambda = {best:g}; forgetting: naive {naive.summary()['forgetting']:.3f}, "
+      + ", ".join(f"lambda {lam:g}: {f:.3f}" for lam, f in forg.items()))
+course.expect(forg[1.0] > 0.6 * naive.summary()["forgetting"], "lambda = 1 只比 naive 好一點")
+course.expect(best in (1e2, 1e3), "ACC 最高的 lambda 在 100 到 1000 之間")
+course.expect(new_task_accuracy(by_lam[1e4].acc_matrix) < new_task_accuracy(naive.acc_matrix) - 0.1,
+              "lambda = 1e4 時新任務的 accuracy 大跌")
+course.expect(forg[1e6] > forg[1e3], "lambda 再加大，遺忘反而又變多")
+
+# %% [markdown]
 # 在這個設定（exact Fisher、樣本平均、penalty 有 1/2、loss 是 batch 平均）下：
-# - $\lambda \lesssim 1$：penalty 太弱，和 naive 一樣遺忘。
+# - $\lambda = 1$：penalty 太弱，只比 naive 好一點。
 # - $\lambda \approx 10^2$–$10^3$：遺忘降到接近 0，新任務仍學得不錯，ACC 最高。
-# - $\lambda \gtrsim 10^4$：新任務學不會了（new-task accuracy 大跌）。更大時連舊任務也沒有更好：新任務只能去推
-#   Fisher 近乎 0 的參數，而對角 Fisher 看不到參數之間的交互作用，這些移動仍會傷到舊任務。
+# - $\lambda \gtrsim 10^4$：新任務學不會了（new-task accuracy 大跌）。而且 $\lambda$ 再加大，**遺忘反而又變多**。為什麼？
+#
+# ### $\lambda$ 太大時，遺忘為什麼又變多？兩個假說，實際測一測
+#
+# 1. **Adam 的抖動**：Adam 每一步大約移動 lr，不管 gradient 多大。被彈簧拉得很緊的參數（$\lambda F_i$ 很大）
+#    於是在 $\theta^*_i$ 附近來回跳動，而這些正是對舊任務最重要的參數。
+# 2. **對角 Fisher 看不到的參數**：$\lambda$ 很大時，重要的參數都被釘住，新任務只能去推 $F_i$ 很小的參數，而且推得很用力；
+#    對角 Fisher 忽略了參數之間的交互作用，這些「不重要」的參數一起大幅移動，仍然會傷到舊任務。
+#
+# 第一個測試：換成 SGD。SGD 的步伐是 lr × gradient，被拉緊的參數每一步移動 $\text{lr}\cdot\lambda F_i\,(\theta_i-\theta^*_i)$：
+# 只要 $\text{lr}\cdot\lambda F_i > 2$，就會越跳越遠。
+
+# %%
+F_max = max(float(f.max()) for f in ewc.strategy.fishers[0].values())
+for lam in (1e2, 1e4):
+    lr = 0.01
+    try:
+        r = train_stream(stream, get_strategy("ewc", lam=lam), epochs=EPOCHS, optimizer="sgd", lr=lr, progress=False)
+        outcome = f"trains: ACC {r.summary()['acc']:.3f}, forgetting {r.summary()['forgetting']:.3f}"
+    except ConfigError as err:
+        outcome = f"diverges ({err})"
+    print(f"SGD lr {lr:g}, lambda {lam:g}: lr * lambda * max F = {lr * lam * F_max:.3g} -> {outcome}")
+
+# %% [markdown]
+# SGD 在 $\lambda = 10^4$ 就發散了（$\text{lr}\cdot\lambda F_{\max} > 2$），除非把 learning rate 降到幾乎學不動新任務。
+# 所以這個區間只有 Adam 訓練得起來：Adam 把每個參數的步伐標準化到約 lr，被拉緊的參數才不會爆掉，代價是它們會在
+# $\theta^*$ 附近小幅抖動。SGD 沒辦法回答「抖動有沒有害」，換一個直接的測試：
+#
+# 第二個測試：拿 $\lambda = 10^6$ 的最終模型，把對 task 0 **最重要**的參數（$F_{0,i}$ 最大的一部分）放回 $\theta^*_0$，
+# 再量 task 0 的 accuracy。如果遺忘來自重要參數的抖動，放回去就會恢復；如果來自 Fisher 小的參數，放回去也沒用。
+
+# %%
+stiff_run = by_lam[max(lams)]
+restored = restore_by_importance(stiff_run, task=0, fractions=(0.5, 0.9, 0.99))
+print(f"lambda {stiff_run.strategy.lam:g}: task 0 right after learning it {stiff_run.acc_matrix[0, 0]:.3f}, "
+      f"at the end {stiff_run.acc_matrix[-1, 0]:.3f}")
+for frac, acc in restored.items():
+    print(f"  restore the {frac:.0%} of weights with the largest F_0 to theta*_0 -> task 0: {acc:.3f}")
+course.expect(abs(restored[0.5] - stiff_run.acc_matrix[-1, 0]) < 0.01,
+              "把最重要的一半參數放回 theta*，task 0 幾乎沒有恢復")
+course.expect(restored[0.99] > stiff_run.acc_matrix[-1, 0] + 0.02,
+              "只留下 Fisher 最小的 1% 不放回，task 0 就恢復了")
+
+# %% [markdown]
+# 結果支持第二個假說：最重要的一半參數幾乎沒動（放回去，task 0 的 accuracy 不變），Adam 的抖動不是原因；
+# 遺忘藏在 **Fisher 小的參數**裡：只要把它們也放回去，task 0 就恢復了。對角 Fisher 說它們「不重要」，
+# 可是新任務把它們一起推得很遠時，舊任務還是受傷。這正是對角近似忽略參數交互作用的代價。
 #
 # **為什麼文獻中的 $\lambda$ 差了好幾個數量級？** $\lambda$ 乘的是 $F$，所以 $F$ 的任何縮放都會反映在 $\lambda$ 上：
 # - Fisher 是對樣本**平均**還是**加總**：加總會大 $N$ 倍（這裡 5000 倍）；loss 是 batch 平均或加總也一樣。
-# - penalty 有沒有 $\frac{1}{2}$（2 倍）；用哪一種 Fisher（argmax 約是 exact 的 1/3，見上表）。
+# - penalty 有沒有 $\frac{1}{2}$（2 倍）；用哪一種 Fisher（argmax 比 exact 小得多，見 3.2 節的表）。
 # - 模型有多「有把握」：$\partial \log p/\partial\theta$ 在預測機率接近 1 時接近 0，所以很容易的任務 Fisher 非常小。
-#   例如 van de Ven et al. 的程式碼在 permuted MNIST 用 $\lambda = 100$（和這裡的最佳範圍一致），
-#   但在只有兩個類別、很容易的 split MNIST 上用到 $10^9$（class-incremental）與 $10^{10}$（domain-incremental）。
+#   例如 van de Ven et al. 的程式碼在只有兩個類別、很容易的 split MNIST 上，EWC 的 $\lambda$ 用到 $10^9$–$10^{10}$。
 # - 課程原本的 notebook 用 argmax Fisher、$\lambda = 5000$。
 #
 # 所以 $\lambda$ 不能從一篇論文直接抄到另一份程式碼：要在自己的設定下，在對數尺度上掃一遍。

@@ -2,7 +2,7 @@
 # # 第 4 章：LoRA，學得少、忘得也少 (Low-Rank Adaptation)
 #
 # EWC 用一個 penalty 把重要的權重拉住。另一個思路是**根本不動原本的權重**：把它們凍結，只訓練一個很小的、
-# 低秩（low-rank）的修正量。這就是 **LoRA**（Hu et al. 2021），今天微調大型語言模型（LLM）最常用的方法。這一章：
+# 低秩（low-rank）的修正量。這就是 **LoRA**（Hu et al. 2021），今天微調大型語言模型（LLM）最常用的方法。**這一章你會學到：**
 # 1. LoRA layer：$W x + \frac{\alpha}{r} B A x$，以及為什麼 $B = 0$ 初始化讓模型一開始完全不變；
 # 2. 練習：自己寫 LoRA 的 forward，以及它的 trainable parameters 數量（有自動檢查）；
 # 3. 在 permuted MNIST 上比較 full fine-tuning 與 LoRA：新任務學得如何、舊任務忘了多少；
@@ -11,7 +11,9 @@
 # 6. 用 slider 調 rank、alpha 與 epochs；
 # 7. 和 LLM 微調（課程作業 HW6）的關係。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 13 秒（課程的 MNIST 子集：6,309 張訓練圖）。本次沒有 GPU 可測；模型很小，GPU 主要省下 split MNIST 的時間。
+# 資料：permuted MNIST 取訓練集最前面的 5,000 張圖，課程附的 MNIST 子集（前 6,309 張）與完整 MNIST 結果相同。
+#
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 13 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -37,6 +39,8 @@ device = course.setup(seed=0)
 # $$h = W x + b + \frac{\alpha}{r}\, B A x .$$
 #
 # - 修正量 $\Delta W = \frac{\alpha}{r} B A$ 的 rank 最多是 $r$（例如 $r = 8$），而 $W$ 是 256 × 784。
+#   $B A x$ 永遠落在 $B$ 的 $r$ 維 column space 裡（輸出只能往 $r$ 個方向改變），而且只對輸入的 $r$ 個方向
+#   （$A$ 的 $r$ 個 row）有反應：輸入中和 $A$ 的 row 都垂直的部分，adapter 完全看不到。
 #   要訓練的數字從 out·in 變成 $r\,(\text{in} + \text{out})$。
 # - $A$ 隨機初始化，**$B = 0$**：一開始 $\Delta W = 0$，模型的輸出和原本**完全相同**，fine-tuning 從原模型出發，
 #   而不是從一個被隨機 adapter 弄壞的模型出發。（若 $A$、$B$ 都是 0，梯度也都是 0，永遠學不動；所以只有一個是 0。）
@@ -66,7 +70,8 @@ print(f"outputs identical: {same}")
 #
 # 輸入 `x` 的形狀是 (N, in)（每一列一個樣本），`W` (out, in)、`b` (out,)、`A` (r, in)、`B` (out, r)。
 # 寫出 $x W^\top + b + \frac{\alpha}{r}\, x A^\top B^\top$（也就是每個樣本的 $W x + b + \frac{\alpha}{r} B A x$）。
-# 提示：先過 $r$ 維的瓶頸（$x A^\top$），不要真的算出 out × in 的 $BA$。卡住了？`lora_forward_exercise.hint(1)`。
+# 提示：先過 $r$ 維的瓶頸（$x A^\top$），不要真的算出 out × in 的 $BA$。卡住了？`lora_forward_exercise.hint(1)`、
+# `lora_forward_exercise.hint(2)`……最後一步是解答。
 
 # %% tags=["exercise"]
 def lora_forward(x, W, b, A, B, alpha, r):
@@ -104,7 +109,7 @@ with torch.no_grad():
 # ## 練習 4.2：算出 LoRA 的 trainable parameters
 #
 # `layer_shapes` 是每一層的 `(in_features, out_features)`，每一層都加一個 rank `rank` 的 adapter；
-# $W$ 與 bias 都凍結、不算。卡住了？`lora_params_exercise.hint(1)`。
+# $W$ 與 bias 都凍結、不算。卡住了？`lora_params_exercise.hint(1)`，一步一步到解答。
 
 # %% tags=["exercise"]
 def lora_trainable_params(layer_shapes, rank):
@@ -117,7 +122,8 @@ def lora_trainable_params(layer_shapes, rank):
 my_lora_params = lora_params_exercise.check(lora_trainable_params)
 
 # %% [markdown]
-# 用你的函式（或參考答案）和真正加上 adapter 的模型對照。這個表和資料無關，每次執行都一樣：
+# 用你的函式（或參考答案）和真正加上 adapter 的模型對照。「share」是 adapter 的參數量除以**原本模型**的參數量
+# （269,322），這一章所有的表都用同一個分母。這個表和資料無關，每次執行都一樣：
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -153,12 +159,22 @@ plot_finetuning(compared)
 plt.show()
 
 # %% [markdown]
-# - Full fine-tuning 把新任務學得最好，但舊任務掉了十幾個百分點。
-# - LoRA 只訓練不到 5% 的參數：新任務少學了幾個百分點，舊任務卻保住了大半。
+# %%
+full_ft, lora_ft = compared
+print(f"full: new task {full_ft.new_after:.3f}, old task {full_ft.old_before:.3f} -> {full_ft.old_after:.3f} "
+      f"(forgets {full_ft.forgetting:.3f})")
+print(f"LoRA r=8 trains {lora_ft.share:.1%} of the parameters: new task {lora_ft.new_after:.3f}, "
+      f"old task {lora_ft.old_before:.3f} -> {lora_ft.old_after:.3f} (forgets {lora_ft.forgetting:.3f})")
+course.expect(full_ft.new_after > lora_ft.new_after, "LoRA 在新任務上學得比 full fine-tuning 少")
+course.expect(lora_ft.forgetting < full_ft.forgetting, "LoRA 忘得比 full fine-tuning 少")
+
+# %% [markdown]
+# - Full fine-tuning 把新任務學得最好，舊任務也掉得最多。
+# - LoRA 只訓練一小部分參數：新任務學得少一點，舊任務卻保留得多。
 #   這就是 Biderman et al. (2024) 在 LLM 上的結論：**LoRA learns less and forgets less**。
 #
-# 為什麼？rank $r$ 的 $\Delta W$ 只能改動權重空間裡的 $r$ 個方向（每一層），其餘方向上的函數保持原樣；
-# full fine-tuning 則可以沿任何方向移動，包括舊任務依賴的方向。
+# 為什麼？每一層的修正 $B A x$ 只能讓輸出往 $B$ 的 $r$ 個方向改變，而且只對輸入的 $r$ 個方向（$A$ 的 row）有反應；
+# 其他輸入經過這一層時，和原本完全一樣。full fine-tuning 則可以任意改變每一層對任何輸入的反應，包括舊任務依賴的部分。
 #
 # ## 4.4 Rank 的影響
 #
@@ -179,15 +195,25 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# %%
+by_rank = {r.rank: r for r in swept if r.rank is not None}
+least = min(by_rank.values(), key=lambda r: r.forgetting)
+print(f"least forgetting at rank {least.rank} ({least.forgetting:.3f}); rank {min(by_rank)}: "
+      f"{by_rank[min(by_rank)].forgetting:.3f}, rank {max(by_rank)}: {by_rank[max(by_rank)].forgetting:.3f}, "
+      f"full fine-tuning: {full_ft.forgetting:.3f}")
+course.expect(by_rank[max(by_rank)].new_after > by_rank[min(by_rank)].new_after, "rank 越大，新任務學得越多")
+course.expect(min(by_rank) < least.rank < max(by_rank), "遺忘最少的是中等的 rank，不是最小或最大的 rank")
+
+# %% [markdown]
 # - 新任務的 accuracy 隨 rank 上升，rank 越大越接近 full fine-tuning（虛線）。
-# - 遺忘**不是**單調的：中等的 rank（約 4–32）遺忘最少；rank 1 和很大的 rank（64、128）忘得和 full fine-tuning
-#   一樣多，甚至更多。
+# - 遺忘**不是**單調的：中等的 rank 遺忘最少；rank 1 和最大的 rank 都忘得多（上面印出的數字；完整的 sweep 中，
+#   rank 128 甚至比 full fine-tuning 忘得還多）。
 # - 右圖把同樣的結果畫成「學到多少 vs 忘了多少」。
 #
-# 為什麼大 rank 反而忘得比 full fine-tuning 多？這裡 $\alpha = r$，縮放 $\alpha / r = 1$。Adam 每一步讓 $A$、$B$
-# 的每個元素移動約 lr，而 $\Delta W = B A$ 是 $r$ 個方向的和：rank 越大，$\Delta W$ 每一步改變得越多，到 rank 128 時
-# 比 full fine-tuning 直接改 $W$ 還快。Rank 1 則相反：只有一個方向，新任務學不好、loss 一直很大，Adam 就把這個方向
-# 一路推得很遠。所以 $\alpha / r$ 其實是 adapter 的 learning rate。驗證：同樣的 rank，把 $\alpha$ 調小：
+# 為什麼大 rank 忘得多？這裡 $\alpha = r$，縮放 $\alpha / r = 1$。$\Delta W = B A = \sum_{k=1}^{r} b_k a_k^\top$ 是 $r$ 個
+# rank-one 矩陣的和；Adam 每一步讓 $A$、$B$ 的每個元素移動約 lr，所以 rank 越大，$\Delta W$ 每一步改變得越多。
+# Rank 1 則相反：只有一個 rank-one 項，新任務學不好、loss 一直很大，Adam 就把這一項一路推得很遠。
+# 所以 $\alpha / r$ 其實是 adapter 的 learning rate。驗證：同樣的 rank，把 $\alpha$ 調小：
 
 # %%
 from cl_helpers.experiments.finetune import finetune
@@ -200,9 +226,11 @@ scaled = [finetune(stream, big, alpha=big, targets=TARGETS, epochs=EPOCHS),
 print(f"{'':<12}{'alpha':>7}{'scale':>7}" + format_finetuning(scaled).splitlines()[0][12:])
 for r, line in zip(scaled, format_finetuning(scaled).splitlines()[1:]):
     print(f"{line[:12]}{r.alpha:>7g}{r.alpha / r.rank:>7.3g}{line[12:]}")
+course.expect(scaled[1].forgetting < scaled[0].forgetting and scaled[3].forgetting < scaled[2].forgetting,
+              "縮放 alpha / r 變小，大 rank 與小 rank 都忘得更少")
 
 # %% [markdown]
-# 縮放變小後，大 rank 與 rank 1 的遺忘都大幅下降（新任務少學一點）。所以 rank 與 $\alpha$ 要一起看：
+# 縮放變小後，大 rank 與 rank 1 的遺忘都下降（新任務也少學一點）。所以 rank 與 $\alpha$ 要一起看：
 # 很多實作固定 $\alpha$（例如 16）或用 $\alpha = 2r$；rsLoRA（Kalajdzievski 2023）建議把縮放改成 $\alpha / \sqrt{r}$，
 # 讓大 rank 的訓練一樣穩定。4.6 節的 slider 可以分別調 rank 與 $\alpha$。
 #
@@ -223,18 +251,33 @@ for r, ax in zip(runs, axes):
 fig.tight_layout()
 plt.show()
 
+# %%
+naive_run, lora_run, per_task = runs
+print(f"lora_per_task: forgetting {per_task.summary()['forgetting']:.3f}; one adapter per task: "
+      f"{lora_ft.trainable:,} numbers, {lora_ft.share:.1%} of the model")
+for r in runs:
+    print(f"{r.method:<14} new-task accuracy {new_task_accuracy(r.acc_matrix):.3f}   "
+          f"task 0: {r.acc_matrix[0, 0]:.3f} -> {r.acc_matrix[-1, 0]:.3f}")
+course.expect(per_task.summary()["forgetting"] == 0, "每個任務一個 adapter：完全不遺忘")
+course.expect(new_task_accuracy(per_task.acc_matrix) < new_task_accuracy(naive_run.acc_matrix),
+              "每個任務一個 adapter，新任務學得比 naive 少")
+course.expect(lora_run.acc_matrix[-1, 0] > naive_run.acc_matrix[-1, 0], "lora 保住的 task 0 比 naive 多")
+course.expect(lora_run.summary()["acc"] < naive_run.summary()["acc"], "lora 的 ACC 沒有比 naive 好")
+
 # %% [markdown]
 # - `lora_per_task`：accuracy matrix 的每一欄在學會之後就不再變，forgetting = 0。代價：要知道 task id，
-#   而且每個任務多存一組 adapter（rank 8 時約 12k 個數字，是模型的 4.6%）。這是 architecture-based 方法。
-#   新任務學得比 naive 差一些：adapter 只能改 $r$ 個方向。
+#   而且每個任務多存一組 adapter（上面印出的大小）。這是 architecture-based 方法。
+#   新任務學得比 naive 少：adapter 只能在每層的 $r$ 維子空間裡修正。
 # - `lora`（merge 進共用權重，不需要 task id）：task 0（整個模型一起學的）比 naive 保留得多，但 task 1 只靠
 #   一個 rank 8 的修正量學會，下一個任務的 adapter 很容易就把它改掉，所以平均起來並沒有比 naive 好。
-#   「只改少數方向」保護的是**大量權重共同記住**的東西，不是同樣也只存在少數方向上的東西。
+#   低秩的修正保護的是**大量權重共同記住**的東西，不是同樣也只存在一個低秩修正裡的東西。
+# - 這裡每個任務訓練 5 個 epochs（第 1 到 3 章是 3 個），naive 的遺忘卻沒有比較多：第 1 章量過，epochs 對遺忘的影響
+#   比 learning rate 小得多。
 #
 # ## 4.6 動手試試：rank、alpha 與 epochs
 #
 # 每次移動 slider，都從 cache 住的 task 0 模型出發，在 task 1 上重新 fine-tune（同樣 epochs 的 full fine-tuning
-# 也只算一次）。試試：
+# 也只算一次）。slider 從 rank 2 開始（rank 8 就是 4.3 節的圖）。試試：
 # - rank 從 1 拉到 64：新任務的 accuracy 與遺忘怎麼變？
 # - 固定 rank，把 alpha 調大：縮放 $\alpha / r$ 變大，等於放大 adapter 的更新（像調大 learning rate）。
 # - epochs 加多：LoRA 和 full fine-tuning 都會忘得更多嗎？
@@ -259,7 +302,7 @@ def show(result):
             f"forgetting {lora.forgetting:.3f} (full {full.forgetting:.3f})")
     return plot_finetuning([full, lora]), text
 
-explore(run, show, rank=rank_slider(8, 1, 64), alpha=log_slider("LoRA alpha", 8.0, 1.0, 64.0, step=1, base=2),
+explore(run, show, rank=rank_slider(2, 1, 64), alpha=log_slider("LoRA alpha", 8.0, 1.0, 64.0, step=1, base=2),
         epochs=epochs_slider(EPOCHS, 1, 10))
 
 # %% [markdown]
@@ -276,8 +319,19 @@ explore(run, show, rank=rank_slider(8, 1, 64), alpha=log_slider("LoRA alpha", 8.
 # ## 小結
 #
 # - LoRA：凍結 $W$，只訓練 $\Delta W = \frac{\alpha}{r} B A$；$B = 0$ 初始化讓模型從原本的行為出發。
-# - Trainable parameters 從 out·in 降到 $r(\text{in}+\text{out})$：課程的 MLP 在 rank 8 時約 5%。
-# - LoRA 學得比 full fine-tuning 少，也忘得少。旋鈕有兩個：rank（能改幾個方向）與 $\alpha / r$（adapter 的
+# - Trainable parameters 從 out·in 降到 $r(\text{in}+\text{out})$：課程的 MLP 在 rank 8 時只有幾個百分比（4.2 節的表）。
+# - LoRA 學得比 full fine-tuning 少，也忘得少。旋鈕有兩個：rank（修正的子空間有多大）與 $\alpha / r$（adapter 的
 #   learning rate）；rank 太小或縮放太大，一樣會傷到舊任務。
 # - 已知 task id 時，每個任務一個 adapter 可以完全不遺忘（architecture-based）。
 # - 下一章：不改模型，而是**重播舊資料**（replay）。
+#
+# ## 延伸閱讀
+#
+# - E. J. Hu et al. LoRA: low-rank adaptation of large language models. [arXiv:2106.09685](https://arxiv.org/abs/2106.09685), 2021.
+# - D. Biderman et al. LoRA learns less and forgets less. [arXiv:2405.09673](https://arxiv.org/abs/2405.09673), 2024.
+# - D. Kalajdzievski. A rank stabilization scaling factor for fine-tuning with LoRA (rsLoRA).
+#   [arXiv:2312.03732](https://arxiv.org/abs/2312.03732), 2023.
+# - A. Aghajanyan, L. Zettlemoyer, S. Gupta. Intrinsic dimensionality explains the effectiveness of language model
+#   fine-tuning. [arXiv:2012.13255](https://arxiv.org/abs/2012.13255), 2020.
+# - 作業：[ML 2025 春 HW6](https://speech.ee.ntu.edu.tw/~hylee/ml/2025-spring.php)（LoRA 微調 LLM，同時看 GSM8K 與 safety）；
+#   李宏毅，機器學習 2021 春，Life-long Learning：[課程網頁](https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php)。

@@ -9,23 +9,23 @@ from .core import Case, Exercise
 
 def _matrices():
     return {
-        "3 tasks, forgetting": np.array([[0.90, 0.10, 0.12], [0.70, 0.95, 0.20], [0.60, 0.80, 0.97]]),
-        "3 tasks, task 0 peaks after task 1": np.array([[0.80, 0.1, 0.1], [0.95, 0.9, 0.1], [0.85, 0.9, 0.9]]),
-        "4 tasks": np.array([[0.99, 0.1, 0.1, 0.1], [0.90, 0.98, 0.1, 0.1], [0.85, 0.80, 0.97, 0.1],
+        "3 個任務，有遺忘": np.array([[0.90, 0.10, 0.12], [0.70, 0.95, 0.20], [0.60, 0.80, 0.97]]),
+        "3 個任務，task 0 在學完 task 1 後反而最好": np.array([[0.80, 0.1, 0.1], [0.95, 0.9, 0.1], [0.85, 0.9, 0.9]]),
+        "4 個任務": np.array([[0.99, 0.1, 0.1, 0.1], [0.90, 0.98, 0.1, 0.1], [0.85, 0.80, 0.97, 0.1],
                              [0.80, 0.75, 0.90, 0.96]]),
-        "3 tasks, old tasks end at their best": np.array([[0.70, 0.1, 0.1], [0.60, 0.9, 0.1], [0.80, 0.95, 0.9]]),
+        "3 個任務，舊任務最後反而最好": np.array([[0.70, 0.1, 0.1], [0.60, 0.9, 0.1], [0.80, 0.95, 0.9]]),
     }
 
 
 def _forgetting_cases():
     wrong = {
-        "used R[j, j] (accuracy right after learning task j) instead of the max over all earlier rows":
+        "用了 R[j, j]（剛學完 task j 時的 accuracy），而不是之前所有列的最大值":
             lambda R: float(np.mean([R[j, j] - R[-1, j] for j in range(len(R) - 1)])),
-        "sign flipped: forgetting is (best earlier accuracy) - (final accuracy)":
+        "正負號相反：forgetting 是（之前最好的 accuracy）−（最後的 accuracy）":
             lambda R: -metrics.average_forgetting(R),
-        "averaged over all T tasks; the last task cannot be forgotten yet, average over the first T-1":
+        "對全部 T 個任務平均；最後一個任務還不可能被遺忘，只對前 T-1 個平均":
             lambda R: float(np.sum(metrics.forgetting_per_task(R)) / len(R)),
-        "the max included the last row R[T-1, j]; take it over rows 0..T-2 only":
+        "取最大值時包含了最後一列 R[T-1, j]；只能在第 0 到 T-2 列中取":
             lambda R: float(np.mean([R[:, j].max() - R[-1, j] for j in range(len(R) - 1)])),
     }
     return [Case(name, (R,), mistakes=wrong) for name, R in _matrices().items()]
@@ -33,13 +33,11 @@ def _forgetting_cases():
 
 def _bwt_cases():
     wrong = {
-        "divided by T instead of T-1, or averaged in the last task whose term is always 0 (average over the "
-        "first T-1 tasks only)":
+        "除以 T 而不是 T-1，或把最後一個任務（它的項永遠是 0）也平均進去了：只對前 T-1 個任務平均":
             lambda R: float(np.mean([R[-1, j] - R[j, j] for j in range(len(R))])),
-        "sign flipped: BWT is R[T-1, j] - R[j, j], negative when the model forgets":
+        "正負號相反：BWT 是 R[T-1, j] − R[j, j]，模型遺忘時是負的":
             lambda R: -metrics.backward_transfer(R),
-        "compared with the best earlier accuracy (that is forgetting); BWT compares with R[j, j], right after "
-        "learning task j":
+        "和之前最好的 accuracy 比（那是 forgetting）；BWT 是和剛學完 task j 時的 R[j, j] 比":
             lambda R: -metrics.average_forgetting(R),
     }
     return [Case(name, (R,), mistakes=wrong) for name, R in _matrices().items()]
@@ -60,12 +58,13 @@ def reference_bwt(R) -> float:
 
 
 forgetting_exercise = Exercise(
-    "Exercise 2.1: average forgetting", reference_average_forgetting, _forgetting_cases,
-    hints=["For each old task j (all but the last), find its best accuracy before the end: the max of column j "
-           "over rows 0..T-2.",
-           "f_j = R[:T-1, j].max() - R[T-1, j]; return the mean of f_j over j = 0..T-2 as a float."])
+    "練習 2.1：average forgetting", reference_average_forgetting, _forgetting_cases,
+    hints=["對每個舊任務 j（最後一個以外），找出它在結束之前最好的 accuracy：第 j 欄在第 0 到 T-2 列中的最大值。",
+           "f_j = R[:T-1, j].max() - R[T-1, j]；回傳 j = 0..T-2 的 f_j 的平均（一個 float）。"],
+    name="forgetting_exercise")
 
 bwt_exercise = Exercise(
-    "Exercise 2.2: backward transfer (BWT)", reference_bwt, _bwt_cases,
-    hints=["Compare each old task's final accuracy R[T-1, j] with its accuracy right after it was learned, R[j, j].",
-           "BWT = mean over j = 0..T-2 of (R[T-1, j] - R[j, j]); negative means forgetting."])
+    "練習 2.2：backward transfer (BWT)", reference_bwt, _bwt_cases,
+    hints=["把每個舊任務最後的 accuracy R[T-1, j]，和它剛學完時的 accuracy R[j, j] 比較。",
+           "BWT = 對 j = 0..T-2 平均 (R[T-1, j] - R[j, j])；負的代表遺忘。"],
+    name="bwt_exercise")

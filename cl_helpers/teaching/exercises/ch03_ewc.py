@@ -30,23 +30,23 @@ def _over(fn):
 
 def _penalty_cases():
     wrong = {
-        "missing the 1/2: EWC's penalty is (lambda / 2) * sum F (theta - theta*)^2":
+        "少了 1/2：EWC 的 penalty 是 (lambda / 2) * sum F (theta - theta*)^2":
             lambda p, a, f, lam: lam * _over(lambda x, y, w: (w * (x - y) ** 2).sum())(p, a, f),
-        "lambda applied twice (lambda^2 / 2): multiply by lam / 2 once":
+        "lambda 乘了兩次（lambda^2 / 2）：只乘一次 lam / 2":
             lambda p, a, f, lam: lam ** 2 / 2 * _over(lambda x, y, w: (w * (x - y) ** 2).sum())(p, a, f),
-        "the difference is not squared: use (theta - theta*)**2":
+        "差沒有平方：要用 (theta - theta*)**2":
             lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x - y)).sum())(p, a, f),
-        "(theta* - theta) not squared: the sign must not matter, square the difference":
+        "(theta* - theta) 沒有平方：方向不該有影響，把差平方":
             lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (y - x)).sum())(p, a, f),
-        "the Fisher is squared: F weights the squared difference once, F * (theta - theta*)**2":
+        "Fisher 被平方了：F 只乘一次，F * (theta - theta*)**2":
             lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w ** 2 * (x - y) ** 2).sum())(p, a, f),
-        "squared the parameters separately, theta^2 - theta*^2, instead of (theta - theta*)^2":
+        "分別平方再相減，theta^2 - theta*^2，而不是 (theta - theta*)^2":
             lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x ** 2 - y ** 2)).sum())(p, a, f),
-        "mean instead of sum over the elements: the penalty sums over every parameter":
+        "對元素取平均而不是加總：penalty 要對每一個參數加總":
             lambda p, a, f, lam: lam / 2 * torch.cat([(f[k] * (p[k] - a[k]) ** 2).reshape(-1) for k in p]).mean(),
-        "averaged inside each tensor (.mean()) and summed over tensors: use .sum() inside too":
+        "每個 tensor 內用了 .mean() 再對 tensor 加總：tensor 內也要用 .sum()":
             lambda p, a, f, lam: lam / 2 * _over(lambda x, y, w: (w * (x - y) ** 2).mean())(p, a, f),
-        "only the first tensor: sum over every name in params (weights and biases)":
+        "只算了第一個 tensor：要對 params 裡的每個名稱（weight 與 bias）加總":
             lambda p, a, f, lam: lam / 2 * (f[next(iter(p))] * (p[next(iter(p))] - a[next(iter(p))]) ** 2).sum(),
     }
     one = _tensors(0, {"weight": (2, 3)})
@@ -54,18 +54,18 @@ def _penalty_cases():
     three = _tensors(2, {"body.0.weight": (4, 5), "body.0.bias": (4,), "head.weight": (2, 4), "head.bias": (2,)})
     same = (three[0], {k: v.clone() for k, v in three[0].items()}, three[2])
     return [
-        Case("one weight tensor, lambda = 3", (*one, 3.0), mistakes=wrong),
-        Case("a weight and a bias, lambda = 0.5", (*two, 0.5), mistakes=wrong),
-        Case("two layers, lambda = 100", (*three, 100.0), mistakes=wrong),
-        Case("theta equals theta*: the penalty is 0", (*same, 10.0), mistakes=wrong),
+        Case("一個 weight tensor，lambda = 3", (*one, 3.0), mistakes=wrong),
+        Case("一個 weight 與一個 bias，lambda = 0.5", (*two, 0.5), mistakes=wrong),
+        Case("兩層，lambda = 100", (*three, 100.0), mistakes=wrong),
+        Case("theta 等於 theta*：penalty 是 0", (*same, 10.0), mistakes=wrong),
     ]
 
 
 ewc_penalty_exercise = Exercise(
-    "Exercise 3.1: the EWC penalty", reference_ewc_penalty, _penalty_cases,
-    hints=["For each parameter name: d = params[name] - anchors[name]; the term is (fisher[name] * d**2).sum().",
-           "Add the terms over all names, then multiply once by lam / 2. Use torch operations and return the "
-           "tensor, so autograd could differentiate it."])
+    "練習 3.1：EWC penalty", reference_ewc_penalty, _penalty_cases,
+    hints=["對每個參數名稱：d = params[name] - anchors[name]；這一項是 (fisher[name] * d**2).sum()。",
+           "把所有名稱的項加起來，最後乘一次 lam / 2。用 torch 運算並回傳 tensor，autograd 才能對它微分。"],
+    name="ewc_penalty_exercise")
 
 
 # ---- 3.2 the empirical Fisher -------------------------------------------------------------------------
@@ -144,31 +144,31 @@ def _labelled(seed: int, n: int, sizes=(4, 5, 3)):
 
 def _fisher_cases():
     wrong = {
-        "squared the gradient of the batch-mean log-likelihood (as Avalanche's EWC does); square each "
-        "sample's own gradient, then average":
+        "把整個 batch 平均 log-likelihood 的 gradient 拿來平方（Avalanche 的 EWC 就是這樣）；要先平方每個樣本自己的 "
+        "gradient，再平均":
             _batch_mean_squared,
-        "did not divide by N: the Fisher is the mean over samples, not the sum":
+        "沒有除以 N：Fisher 是對樣本取平均，不是加總":
             lambda m, x, y: {k: v * len(x) for k, v in reference_empirical_fisher(m, x, y).items()},
-        "used the predicted label argmax p(y | x) (that is the 'argmax' Fisher); the empirical Fisher uses the "
-        "true label y":
+        "用了預測的標籤 argmax p(y | x)（那是 'argmax' Fisher）；empirical Fisher 用真實標籤 y":
             lambda m, x, y: reference_empirical_fisher(m, x, m(x).argmax(1).detach()),
-        "averaged over every class weighted by p(c | x) (that is the exact Fisher); use the true label only":
+        "對所有類別以 p(c | x) 加權平均（那是 exact Fisher）；只用真實標籤":
             _exact,
-        "gradient of p(y | x) instead of log p(y | x)":
+        "對 p(y | x) 而不是 log p(y | x) 取 gradient":
             lambda m, x, y: _mean_of(_per_sample_grads(m, x, y, of="p"), lambda g: g ** 2),
-        "absolute gradient |g| instead of its square g^2":
+        "用了 |g| 而不是平方 g^2":
             lambda m, x, y: _mean_of(_per_sample_grads(m, x, y), lambda g: g.abs()),
-        "gradients accumulated across samples (zero them, or use torch.autograd.grad, for each sample)":
+        "gradient 在樣本之間累加了（每個樣本都要歸零，或改用 torch.autograd.grad）":
             _accumulated,
     }
-    return [Case("4-5-3 network, 6 samples", _labelled(0, 6), mistakes=wrong),
-            Case("3-4-2 network, 5 samples", _labelled(1, 5, (3, 4, 2)), mistakes=wrong),
-            Case("4-5-3 network, one sample", _labelled(2, 1), mistakes=wrong)]
+    return [Case("4-5-3 的網路，6 個樣本", _labelled(0, 6), mistakes=wrong),
+            Case("3-4-2 的網路，5 個樣本", _labelled(1, 5, (3, 4, 2)), mistakes=wrong),
+            Case("4-5-3 的網路，1 個樣本", _labelled(2, 1), mistakes=wrong)]
 
 
 empirical_fisher_exercise = Exercise(
-    "Exercise 3.2: the empirical Fisher", reference_empirical_fisher, _fisher_cases,
-    hints=["For each sample n alone: log_p = torch.log_softmax(model(x[n:n+1]), dim=1)[0, y[n]]; get its gradient "
-           "with torch.autograd.grad(log_p, list_of_parameters).",
-           "Add each gradient squared (g ** 2) into a dict of zeros shaped like the parameters, then divide "
-           "every entry by N = len(x). Keys: the names from model.named_parameters()."])
+    "練習 3.2：empirical Fisher", reference_empirical_fisher, _fisher_cases,
+    hints=["一次只看一個樣本 n：log_p = torch.log_softmax(model(x[n:n+1]), dim=1)[0, y[n]]；用 "
+           "torch.autograd.grad(log_p, 參數的 list) 得到它的 gradient。",
+           "把每個 gradient 的平方（g ** 2）加進一個和參數同形狀、一開始是 0 的 dict，最後每一項除以 N = len(x)。"
+           "key 用 model.named_parameters() 的名稱。"],
+    name="empirical_fisher_exercise")

@@ -26,38 +26,38 @@ def _forward_cases():
     base = lambda x, W, b: x @ W.T + b  # noqa: E731
     update = lambda x, A, B: (x @ A.T) @ B.T  # noqa: E731
     wrong = {
-        "missing the alpha / r scaling of the update":
+        "修正量少了 alpha / r 的縮放":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + update(x, A, B),
-        "scaled by alpha only: the scale is alpha / r":
+        "只乘了 alpha：縮放是 alpha / r":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + alpha * update(x, A, B),
-        "scaled by r / alpha (upside down): the scale is alpha / r":
+        "乘了 r / alpha（倒過來了）：縮放是 alpha / r":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + (r / alpha) * update(x, A, B),
-        "the base term W x + b is missing: LoRA adds the update to the frozen layer's output":
+        "少了原本的 W x + b：LoRA 是把修正量加到凍結的 layer 的輸出上":
             lambda x, W, b, A, B, alpha, r: (alpha / r) * update(x, A, B),
-        "the bias b is missing from the base term":
+        "原本那一項少了 bias b":
             lambda x, W, b, A, B, alpha, r: x @ W.T + (alpha / r) * update(x, A, B),
-        "the scale alpha / r was applied to the whole output; it scales the update B A x only":
+        "alpha / r 乘到了整個輸出；它只縮放修正量 B A x":
             lambda x, W, b, A, B, alpha, r: (alpha / r) * (base(x, W, b) + update(x, A, B)),
-        "A and B swapped: x goes through A first (A is r x in), then B (B is out x r)":
+        "A 和 B 順序反了：x 先經過 A（r x in），再經過 B（out x r）":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + (alpha / r) * (x @ B) @ A,
-        "A and B not transposed: with examples as rows of x, the update is (x @ A.T) @ B.T":
+        "A 和 B 沒有轉置：x 的每一列是一個樣本，修正量是 (x @ A.T) @ B.T":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + (alpha / r) * (x @ A) @ B,
     }
     return [
-        Case("4 -> 4 layer, rank 2, alpha 8", (*_layer(0, 3, 4, 4, 2), 8.0, 2), mistakes=wrong),
-        Case("6 -> 3 layer, rank 2, alpha 3", (*_layer(1, 5, 6, 3, 2), 3.0, 2), mistakes=wrong),
-        Case("5 -> 5 layer, rank 1, alpha 4", (*_layer(2, 2, 5, 5, 1), 4.0, 1), mistakes=wrong),
-        Case("3 -> 3 layer, rank 3, alpha 6", (*_layer(4, 2, 3, 3, 3), 6.0, 3), mistakes=wrong),
-        Case("fresh adapter (B = 0): the output equals the base layer's", (*_layer(3, 4, 6, 3, 2, zero_B=True),
+        Case("4 -> 4 的 layer，rank 2，alpha 8", (*_layer(0, 3, 4, 4, 2), 8.0, 2), mistakes=wrong),
+        Case("6 -> 3 的 layer，rank 2，alpha 3", (*_layer(1, 5, 6, 3, 2), 3.0, 2), mistakes=wrong),
+        Case("5 -> 5 的 layer，rank 1，alpha 4", (*_layer(2, 2, 5, 5, 1), 4.0, 1), mistakes=wrong),
+        Case("3 -> 3 的 layer，rank 3，alpha 6", (*_layer(4, 2, 3, 3, 3), 6.0, 3), mistakes=wrong),
+        Case("剛初始化的 adapter（B = 0）：輸出和原本的 layer 一樣", (*_layer(3, 4, 6, 3, 2, zero_B=True),
                                                                             16.0, 2), mistakes=wrong),
     ]
 
 
 lora_forward_exercise = Exercise(
-    "Exercise 4.1: the LoRA forward pass", reference_lora_forward, _forward_cases,
-    hints=["Two parts: the frozen layer x @ W.T + b, plus the low-rank update. The update goes through the r-dim "
-           "bottleneck: first h = x @ A.T (shape N x r), then h @ B.T (shape N x out).",
-           "Return x @ W.T + b + (alpha / r) * (x @ A.T) @ B.T."])
+    "練習 4.1：LoRA 的 forward", reference_lora_forward, _forward_cases,
+    hints=["兩個部分：凍結的 layer x @ W.T + b，加上低秩的修正量。",
+           "修正量先經過 r 維的瓶頸：先算 h = x @ A.T（形狀 N x r），再算 h @ B.T（形狀 N x out），最後乘上 alpha / r。"],
+    name="lora_forward_exercise")
 
 
 # ---- 4.2 counting trainable parameters ----------------------------------------------------------------
@@ -76,35 +76,35 @@ def _same_count(got, expected) -> bool:
 
 def _count_cases():
     wrong = {
-        "counted the frozen base weights too (in * out per layer): only A and B are trained":
+        "把凍結的原本權重也算進去了（每層 in * out）：只有 A 和 B 會被訓練":
             lambda s, r: sum(r * (i + o) + i * o for i, o in s),
-        "counted the frozen bias as trainable (out per layer): LoRA leaves the bias frozen":
+        "把凍結的 bias 也算成可訓練（每層 out 個）：LoRA 不訓練 bias":
             lambda s, r: sum(r * (i + o) + o for i, o in s),
-        "counted only A (rank * in): B (out x rank) is trained too":
+        "只算了 A（rank * in）：B（out x rank）也會被訓練":
             lambda s, r: sum(r * i for i, o in s),
-        "counted only B (out * rank): A (rank x in) is trained too":
+        "只算了 B（out * rank）：A（rank x in）也會被訓練":
             lambda s, r: sum(r * o for i, o in s),
-        "counted rank * in * out: an adapter is two thin matrices, rank * (in + out) numbers":
+        "算成 rank * in * out：adapter 是兩個細長的矩陣，共 rank * (in + out) 個數字":
             lambda s, r: sum(r * i * o for i, o in s),
-        "counted the whole model's parameters (full fine-tuning), not the adapters'":
+        "算的是整個模型的參數（full fine-tuning），不是 adapter 的":
             lambda s, r: sum(i * o + o for i, o in s),
-        "forgot the last layer: every layer in layer_shapes gets an adapter":
+        "漏了最後一層：layer_shapes 裡的每一層都有 adapter":
             lambda s, r: sum(r * (i + o) for i, o in s[:-1]),
-        "forgot the first layer: every layer in layer_shapes gets an adapter":
+        "漏了第一層：layer_shapes 裡的每一層都有 adapter":
             lambda s, r: sum(r * (i + o) for i, o in s[1:]),
     }
     course = [(784, 256), (256, 256), (256, 10)]
     return [
-        Case("course MLP 784-256-256-10, rank 8", (course, 8), mistakes=wrong),
-        Case("course MLP, rank 1", (course, 1), mistakes=wrong),
-        Case("two layers 20 -> 6 -> 3, rank 2", ([(20, 6), (6, 3)], 2), mistakes=wrong),
-        Case("one layer 3 -> 5, rank 2", ([(3, 5)], 2), mistakes=wrong),
+        Case("課程的 MLP 784-256-256-10，rank 8", (course, 8), mistakes=wrong),
+        Case("課程的 MLP，rank 1", (course, 1), mistakes=wrong),
+        Case("兩層 20 -> 6 -> 3，rank 2", ([(20, 6), (6, 3)], 2), mistakes=wrong),
+        Case("一層 3 -> 5，rank 2", ([(3, 5)], 2), mistakes=wrong),
     ]
 
 
 lora_params_exercise = Exercise(
-    "Exercise 4.2: LoRA's trainable parameters", reference_lora_trainable_params, _count_cases,
-    hints=["A layer of in_features -> out_features gets A of shape (rank, in) and B of shape (out, rank); W and b "
-           "are frozen and do not count.",
-           "Return sum(rank * d_in + d_out * rank for d_in, d_out in layer_shapes)."],
+    "練習 4.2：LoRA 的 trainable parameters", reference_lora_trainable_params, _count_cases,
+    hints=["一層 in_features -> out_features 的 adapter 有 A（形狀 (rank, in)）與 B（形狀 (out, rank)）；W 和 b 凍結，不算。",
+           "每一層是 rank * d_in + d_out * rank 個數字，對 layer_shapes 的每一層加總。"],
+    name="lora_params_exercise",
     compare=_same_count)

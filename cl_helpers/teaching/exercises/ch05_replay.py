@@ -63,22 +63,22 @@ def _not_in_place(buffer, capacity, n_seen, item, rand_int):
 
 
 MISTAKES = {
-    "eviction skipped: once the buffer is full you never replace anything, so it keeps only the first "
-    "`capacity` items of the stream forever (the course notebook's bug). When full, draw "
-    "j = rand_int(n_seen + 1) and replace buffer[j] if j < capacity": _eviction_skipped,
-    "always replaces: a full buffer must keep the new item only with probability capacity / (n_seen + 1); "
-    "draw j = rand_int(n_seen + 1) and replace buffer[j] only if j < capacity": _always_replaces,
-    "off by one: draw from n_seen + 1 values, rand_int(n_seen + 1); the new item is one of the candidates, "
-    "and rand_int(n_seen) keeps it too often": _off_by_one,
-    "capacity exceeded: you appended to a full buffer; append only while len(buffer) < capacity": _capacity_exceeded,
-    "buffer not changed in place: use buffer.append(item) or buffer[j] = item on the list you were given "
-    "(`buffer = ...` makes a new list that the caller never sees)": _not_in_place,
+    "滿了就不再取代（eviction 被跳過）：buffer 會永遠只留 stream 最前面的 capacity 個 item。滿了之後要抽 "
+    "j = rand_int(n_seen + 1)，若 j < capacity 就取代 buffer[j]": _eviction_skipped,
+    "每次都取代：buffer 滿了之後，新 item 只能以 capacity / (n_seen + 1) 的機率留下；抽 "
+    "j = rand_int(n_seen + 1)，只有 j < capacity 才取代 buffer[j]": _always_replaces,
+    "差一（off by one）：要從 n_seen + 1 個值中抽，rand_int(n_seen + 1)；新 item 自己也是候選者，"
+    "rand_int(n_seen) 會讓它太常被留下": _off_by_one,
+    "超過容量：buffer 滿了還在 append，於是它越長越大、超過 capacity（課程原本 notebook 的 bug："
+    "add_task_samples 加完樣本就 return，跳過了後面的 eviction）。只有 len(buffer) < capacity 時才 append": _capacity_exceeded,
+    "沒有 in place 修改 buffer：要對傳進來的 list 用 buffer.append(item) 或 buffer[j] = item"
+    "（`buffer = ...` 會建立一個新的 list，呼叫的人看不到）": _not_in_place,
 }
 
 
 def _int_arg(n: Any) -> int:
     if isinstance(n, bool) or not float(n).is_integer() or int(n) < 1:
-        raise ValueError(f"rand_int(n) needs an integer n >= 1, got {n!r}")
+        raise ValueError(f"rand_int(n) 的 n 必須是 >= 1 的整數，你給的是 {n!r}")
     return int(n)
 
 
@@ -156,26 +156,26 @@ def _play(add: Callable[..., Any], scenario) -> Any:
 def _cases() -> list[Case]:
     draws = UniformDraws(np.random.default_rng(5).random(64))
     return [
-        Case("filling: buffer [10, 11], capacity 4, item 99 is item number 2 of the stream -> append",
+        Case("還沒滿：buffer [10, 11]，capacity 4，item 99 是 stream 的第 2 個 item -> append",
              (Step([10, 11], 4, 2, [99], ScriptedDraws({4: 0, 3: 1, 2: 1})),), mistakes=MISTAKES),
-        Case("full, the draw keeps the item: buffer [10, 11, 12], capacity 3, item 99 is number 5, "
-             "rand_int(6) returns 2 -> buffer[2] = 99",
+        Case("滿了，抽到要留下：buffer [10, 11, 12]，capacity 3，item 99 是第 5 個，"
+             "rand_int(6) 回傳 2 -> buffer[2] = 99",
              (Step([10, 11, 12], 3, 5, [99], ScriptedDraws({6: 2, 5: 0, 3: 1})),), mistakes=MISTAKES),
-        Case("full, the draw drops the item: buffer [10, 11, 12], capacity 3, item 99 is number 4, "
-             "rand_int(5) returns 4 (>= capacity) -> unchanged",
+        Case("滿了，抽到要丟掉：buffer [10, 11, 12]，capacity 3，item 99 是第 4 個，"
+             "rand_int(5) 回傳 4（>= capacity）-> 不變",
              (Step([10, 11, 12], 3, 4, [99], ScriptedDraws({5: 4, 4: 1, 3: 0})),), mistakes=MISTAKES),
-        Case("a stream of items 0..19 into an empty buffer of capacity 5",
+        Case("item 0..19 依序放進 capacity 5 的空 buffer",
              (Step([], 5, 0, list(range(20)), draws),), mistakes=MISTAKES),
-        Case("keep rate over 400 streams of items 0..29, capacity 6: every item should stay with probability "
-             "6/30 = 0.2, early or late",
+        Case("400 條 item 0..29 的 stream，capacity 6：不論早晚，每個 item 留下的機率都應該是 "
+             "6/30 = 0.2",
              (KeepRate(30, 6, 400, seed=0),), mistakes=MISTAKES),
     ]
 
 
 reservoir_exercise = DrivenExercise(
-    "Exercise 5.1: reservoir sampling", reference_reservoir_add, _cases,
-    hints=["While the buffer has room (len(buffer) < capacity), append the item. Once it is full, the new item "
-           "must be kept with probability capacity / (n_seen + 1), replacing a uniformly chosen stored item.",
-           "Full buffer: j = rand_int(n_seen + 1) is uniform over the n_seen + 1 items seen so far (this one "
-           "included). If j < capacity, do buffer[j] = item; otherwise drop the item."],
-    driver=_play)
+    "練習 5.1：reservoir sampling", reference_reservoir_add, _cases,
+    hints=["buffer 還有空位（len(buffer) < capacity）時，直接 append。滿了之後，新 item 要以 "
+           "capacity / (n_seen + 1) 的機率留下，並取代一個均勻隨機選出的舊 item。",
+           "滿了：j = rand_int(n_seen + 1) 在目前看過的 n_seen + 1 個 item（包含這一個）中均勻分布。"
+           "若 j < capacity，就 buffer[j] = item；否則丟掉這個 item。"],
+    driver=_play, name="reservoir_exercise")

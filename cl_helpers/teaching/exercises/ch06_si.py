@@ -49,56 +49,57 @@ def _t(*values: float) -> torch.Tensor:
 
 # ---- exercise 6.1a: the path integral, one step ---------------------------------------------------------
 STEP_MISTAKES = {
-    "sign flipped: the term is -grad_task * delta (positive when the step lowered the loss), i.e. "
+    "正負號相反：這一項是 -grad_task * delta（這一步讓 loss 下降時為正），也就是 "
     "omega - grad_task * delta": lambda w, gt, gp, d: w + gt * d,
-    "used the total gradient (grad_task + grad_penalty): SI's path integral counts only the gradient of the "
-    "task loss; the penalty's pull is not the task's progress": lambda w, gt, gp, d: w - (gt + gp) * d,
-    "used the penalty's gradient; use grad_task, the gradient of the task loss alone":
+    "用了總 gradient（grad_task + grad_penalty）：SI 的 path integral 只算 task loss 的 gradient；"
+    "penalty 把參數拉回去，不是這個任務的進步": lambda w, gt, gp, d: w - (gt + gp) * d,
+    "用了 penalty 的 gradient；要用 grad_task，只有 task loss 的 gradient":
         lambda w, gt, gp, d: w - gp * d,
-    "returned only this step's term -grad_task * delta; omega is a running sum: add it to omega":
+    "只回傳了這一步的 -grad_task * delta；omega 是累加的：要加到 omega 上":
         lambda w, gt, gp, d: -gt * d,
-    "took the absolute value: a step can raise the task loss (grad_task * delta > 0), and then its "
-    "contribution is negative; keep the sign": lambda w, gt, gp, d: w + (gt * d).abs(),
-    "summed over parameters: omega has one entry per parameter, return a tensor shaped like omega":
+    "取了絕對值：一步也可能讓 task loss 上升（grad_task * delta > 0），那時它的貢獻是負的；"
+    "保留正負號": lambda w, gt, gp, d: w + (gt * d).abs(),
+    "對參數加總了：omega 每個參數一個值，要回傳和 omega 同形狀的 tensor":
         lambda w, gt, gp, d: (w - gt * d).sum(),
 }
 
 
 def _step_cases() -> list[Case]:
     return [
-        Case("first task: omega = 0, no penalty yet (grad_penalty = 0)",
+        Case("第一個任務：omega = 0，還沒有 penalty（grad_penalty = 0）",
              (_t(0, 0, 0), _t(1.0, -2.0, 0.5), _t(0, 0, 0), _t(-0.1, 0.3, 0.0)), mistakes=STEP_MISTAKES),
-        Case("omega already holds earlier steps of this task",
+        Case("omega 已經累積了這個任務前面的步",
              (_t(0.5, 0.2, -0.1), _t(0.4, -1.0, 2.0), _t(0, 0, 0), _t(-0.2, 0.1, -0.05)), mistakes=STEP_MISTAKES),
-        Case("later task: the penalty's gradient is not zero, and the step (SGD lr 0.1 on the total gradient) "
-             "raised the task loss for parameter 2",
+        Case("後面的任務：penalty 的 gradient 不是 0，而這一步（對總 gradient 做 SGD，lr 0.1）"
+             "讓參數 2 的 task loss 上升",
              (_t(0.1, 0.0, 0.3), _t(0.5, -1.0, 0.2), _t(0.3, 2.0, -0.6), _t(-0.08, -0.1, 0.04)),
              mistakes=STEP_MISTAKES),
     ]
 
 
 step_exercise = Exercise(
-    "Exercise 6.1a: SI path integral, one step", reference_si_step, _step_cases,
-    hints=["The importance of a parameter grows by how much its step lowered the task loss: (minus the task "
-           "loss's gradient) times (the change the step made). grad_penalty is there to tempt you.",
-           "return omega - grad_task * delta"])
+    "練習 6.1a：SI 的 path integral，一步", reference_si_step, _step_cases,
+    hints=["一個參數的重要性，增加的量是它這一步讓 task loss 下降了多少：（負的 task loss gradient）乘上（這一步造成的變化）。"
+           "grad_penalty 是來誘惑你的。",
+           "omega 加上 -grad_task * delta（每個參數各自相乘，不要加總）。"],
+    name="step_exercise")
 
 
 # ---- exercise 6.1b: consolidation at the task's end ------------------------------------------------------
 CONSOLIDATE_MISTAKES = {
-    "missing xi: omega / Delta^2 is 0 / 0 = nan for a parameter that did not move (Delta = 0); divide by "
+    "少了 xi：沒有移動的參數（Delta = 0）會變成 omega / Delta^2 = 0 / 0 = nan；要除以 "
     "Delta^2 + xi": lambda W, w, th, th0, xi: (W + w / (th - th0) ** 2, torch.zeros_like(w)),
-    "Delta not squared: divide by Delta^2 + xi (Delta can be negative)":
+    "Delta 沒有平方：除以 Delta^2 + xi（Delta 可能是負的）":
         lambda W, w, th, th0, xi: (W + w / ((th - th0) + xi), torch.zeros_like(w)),
-    "Delta from the wrong anchor: Delta = theta - theta_start, the change over this task; you used theta "
-    "itself (a change measured from 0)": lambda W, w, th, th0, xi: (W + w / (th ** 2 + xi), torch.zeros_like(w)),
-    "squared omega: add omega / (Delta^2 + xi), not omega^2":
+    "Delta 的起點錯了：Delta = theta - theta_start，是這個任務期間的變化；你用了 theta "
+    "本身（從 0 量起）": lambda W, w, th, th0, xi: (W + w / (th ** 2 + xi), torch.zeros_like(w)),
+    "把 omega 平方了：加上 omega / (Delta^2 + xi)，不是 omega^2":
         lambda W, w, th, th0, xi: (W + w ** 2 / ((th - th0) ** 2 + xi), torch.zeros_like(w)),
-    "forgot to reset omega: the next task's path integral must start from zero (return zeros_like(omega))":
+    "忘了把 omega 歸零：下一個任務的 path integral 要從 0 開始（回傳 zeros_like(omega)）":
         lambda W, w, th, th0, xi: (W + w / ((th - th0) ** 2 + xi), w),
-    "replaced Omega instead of adding to it: Omega accumulates over tasks, Omega + omega / (Delta^2 + xi)":
+    "把 Omega 取代掉而不是累加：Omega 跨任務累積，Omega + omega / (Delta^2 + xi)":
         lambda W, w, th, th0, xi: (w / ((th - th0) ** 2 + xi), torch.zeros_like(w)),
-    "divided the old Omega too: (Omega + omega) / (Delta^2 + xi); only this task's omega is divided":
+    "把舊的 Omega 也除了：(Omega + omega) / (Delta^2 + xi)；只有這個任務的 omega 要除":
         lambda W, w, th, th0, xi: ((W + w) / ((th - th0) ** 2 + xi), torch.zeros_like(w)),
 }
 
@@ -106,7 +107,7 @@ CONSOLIDATE_MISTAKES = {
 def _consolidate_driver(fn: Callable[..., Any], *args) -> dict[str, torch.Tensor]:
     out = fn(*args)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError(f"return two tensors, (new Omega, new omega); got {type(out).__name__}")
+        raise TypeError(f"要回傳兩個 tensor：(新的 Omega, 新的 omega)；你回傳的是 {type(out).__name__}")
     return {"Omega": torch.as_tensor(out[0]), "omega": torch.as_tensor(out[1])}
 
 
@@ -121,35 +122,35 @@ def _close_nan(a: Any, b: Any) -> bool:
 
 def _consolidate_cases() -> list[Case]:
     return [
-        Case("end of the first task (Omega = 0, xi = 0.1); parameter 2 never moved",
+        Case("第一個任務結束（Omega = 0，xi = 0.1）；參數 2 完全沒動",
              (_t(0, 0, 0, 0), _t(0.6, 0.6, 0.0, 0.3), _t(1.5, -1.0, 2.0, 0.1), _t(1.0, 0.0, 2.0, 0.0), 0.1),
              mistakes=CONSOLIDATE_MISTAKES),
-        Case("end of a later task: Omega holds earlier tasks' importance (xi = 0.05)",
+        Case("後面的任務結束：Omega 已有之前任務的重要性（xi = 0.05）",
              (_t(1.0, 2.0, 0.5, 0.0), _t(0.2, -0.1, 0.0, 0.4), _t(0.3, 0.2, -1.0, 1.0), _t(0.1, 0.5, -1.0, 0.0),
               0.05), mistakes=CONSOLIDATE_MISTAKES),
     ]
 
 
 consolidate_exercise = DrivenExercise(
-    "Exercise 6.1b: SI consolidation at the end of a task", reference_si_consolidate, _consolidate_cases,
-    hints=["Delta is how far each parameter moved during this task (theta - theta_start). Normalise this task's "
-           "omega by Delta^2 + xi and add it to Omega; then omega starts again from zero.",
-           "Delta = theta - theta_start; return Omega + omega / (Delta ** 2 + xi), torch.zeros_like(omega)"],
-    driver=_consolidate_driver, compare=_close_nan)
+    "練習 6.1b：任務結束時的 SI consolidation", reference_si_consolidate, _consolidate_cases,
+    hints=["Delta 是每個參數在這個任務期間移動了多少（theta - theta_start）。把這個任務的 omega 除以 "
+           "Delta^2 + xi，加到 Omega 上；然後 omega 從 0 重新開始。",
+           "Delta = theta - theta_start；回傳 (Omega + omega / (Delta ** 2 + xi), torch.zeros_like(omega))。"],
+    driver=_consolidate_driver, compare=_close_nan, name="consolidate_exercise")
 
 
 # ---- exercise 6.1c: the penalty --------------------------------------------------------------------------
 PENALTY_MISTAKES = {
-    "forgot c: multiply by the strength c": lambda th, s, W, c: (W * (th - s) ** 2).sum(),
-    "halved: SI's penalty is c * sum Omega (theta - theta*)^2, without EWC's 1/2":
+    "忘了 c：要乘上強度 c": lambda th, s, W, c: (W * (th - s) ** 2).sum(),
+    "除以 2 了：SI 的 penalty 是 c * sum Omega (theta - theta*)^2，沒有 EWC 的 1/2":
         lambda th, s, W, c: c / 2 * (W * (th - s) ** 2).sum(),
-    "mean instead of sum: sum over all parameters": lambda th, s, W, c: c * (W * (th - s) ** 2).mean(),
-    "(theta - theta*) not squared: the penalty is a quadratic bowl around theta*":
+    "取平均而不是加總：要對所有參數加總": lambda th, s, W, c: c * (W * (th - s) ** 2).mean(),
+    "(theta - theta*) 沒有平方：penalty 是以 theta* 為中心的二次碗":
         lambda th, s, W, c: c * (W * (th - s)).sum(),
-    "Omega squared: square only the difference, c * sum Omega * (theta - theta*)^2":
+    "Omega 被平方了：只平方差，c * sum Omega * (theta - theta*)^2":
         lambda th, s, W, c: c * ((W * (th - s)) ** 2).sum(),
-    "used theta instead of theta - theta_star: the penalty pulls toward the anchor theta* (the parameters at "
-    "the end of the previous task), not toward 0": lambda th, s, W, c: c * (W * th ** 2).sum(),
+    "用了 theta 而不是 theta - theta_star：penalty 把參數拉向 anchor theta*（上一個任務結束時的參數），"
+    "不是拉向 0": lambda th, s, W, c: c * (W * th ** 2).sum(),
 }
 
 
@@ -157,10 +158,10 @@ def _penalty_driver(fn: Callable[..., Any], theta, theta_star, Omega, c) -> dict
     theta = theta.detach().clone().requires_grad_(True)
     value = fn(theta, theta_star, Omega, c)
     if not isinstance(value, torch.Tensor) or not value.requires_grad:
-        raise TypeError("the penalty must be a torch tensor computed from theta with torch operations, so that "
-                        "backward() reaches theta (no .item(), float() or numpy)")
+        raise TypeError("penalty 必須是用 torch 運算從 theta 算出來的 tensor，backward() 才能傳到 theta"
+                        "（不要用 .item()、float() 或 numpy）")
     if value.dim() != 0:
-        raise ValueError(f"return one number (a 0-dim tensor summed over all parameters), got shape "
+        raise ValueError(f"要回傳一個數字（對所有參數加總的 0 維 tensor），你的形狀是 "
                          f"{tuple(value.shape)}")
     (grad,) = torch.autograd.grad(value, theta)
     return {"penalty": value.detach(), "gradient wrt theta": grad}
@@ -168,20 +169,20 @@ def _penalty_driver(fn: Callable[..., Any], theta, theta_star, Omega, c) -> dict
 
 def _penalty_cases() -> list[Case]:
     return [
-        Case("4 parameters, c = 0.5",
+        Case("4 個參數，c = 0.5",
              (_t(1.0, 2.0, -1.0, 0.5), _t(0.5, 2.0, 0.0, 1.0), _t(2.0, 5.0, 0.1, 0.0), 0.5),
              mistakes=PENALTY_MISTAKES),
-        Case("3 parameters, c = 100, Omega tiny",
+        Case("3 個參數，c = 100，Omega 很小",
              (_t(0.1, -0.2, 0.3), _t(0.0, 0.1, 0.5), _t(1e-3, 2e-3, 5e-4), 100.0), mistakes=PENALTY_MISTAKES),
     ]
 
 
 penalty_exercise = DrivenExercise(
-    "Exercise 6.1c: SI penalty", reference_si_penalty, _penalty_cases,
-    hints=["A quadratic bowl around theta* whose width per parameter is set by Omega, scaled by c. "
-           "Use torch operations on theta so that autograd can differentiate it.",
-           "return c * (Omega * (theta - theta_star) ** 2).sum()"],
-    driver=_penalty_driver, compare=_close_nan)
+    "練習 6.1c：SI penalty", reference_si_penalty, _penalty_cases,
+    hints=["一個以 theta* 為中心的二次碗，每個參數的寬窄由 Omega 決定，整體乘上 c。"
+           "對 theta 用 torch 運算，autograd 才能微分。",
+           "c 乘上 Omega * (theta - theta_star) ** 2 的總和（.sum()），回傳 0 維 tensor。"],
+    driver=_penalty_driver, compare=_close_nan, name="penalty_exercise")
 
 
 # ---- SI with plugged-in functions ---------------------------------------------------------------------------

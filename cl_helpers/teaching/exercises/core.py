@@ -4,6 +4,11 @@ An exercise checks a student's function on small fixed cases. Each failed case n
 and obtained values, and the likely mistake, found by comparing the answer with known wrong variants
 (wrong sign, missing 1/2, ...). `check` returns the function the rest of the chapter should use: the
 student's when every case passes, else the reference, and it says which.
+
+Messages and hints are in Traditional Chinese with English technical terms, like the chapters. Hints come in
+steps, `hint(1)`, `hint(2)`, ...; the last step is always the reference solution, so a student who is stuck
+is never left without an answer. Printed advice names the exercise's variable (`reservoir_exercise.hint(1)`),
+so it works when typed as printed.
 """
 from __future__ import annotations
 
@@ -86,21 +91,35 @@ class Exercise:
 
     def __init__(self, title: str, reference: Callable[..., Any], cases: Callable[[], Sequence[Case]],
                  hints: Sequence[str], compare: Callable[[Any, Any], bool] = close,
-                 solution: str | None = None):
+                 solution: str | None = None, name: str = "exercise"):
         self.title, self.reference, self._cases = title, reference, cases
         self.hints, self.compare, self._solution = list(hints), compare, solution
+        self.name = name  # the variable the chapter imports it as, for advice that works when typed
+
+    @property
+    def steps(self) -> int:
+        """Number of hint steps: the written hints, then the solution."""
+        return len(self.hints) + 1
 
     def hint(self, level: int = 1) -> None:
-        """Print hint `level` (1 = a nudge, higher = closer to the answer)."""
-        if not 1 <= level <= len(self.hints):
-            print(f"{self.title}: hints are numbered 1..{len(self.hints)}")
+        """Print hint step `level` (1 = a nudge, higher = closer to the answer; the last one is the solution)."""
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= self.steps:
+            print(f"{self.title}：提示的編號是 1 到 {self.steps}，例如 {self.name}.hint(1)（最後一步是解答）")
             return
-        print(f"💡 {self.title}, hint {level}/{len(self.hints)}: {self.hints[level - 1]}")
+        if level == self.steps:
+            print(f"💡 {self.title}，提示 {level}/{self.steps}（解答）：")
+            print(self.solution())
+            return
+        more = f"還是卡住？{self.name}.hint({level + 1})" + ("（解答）" if level + 1 == self.steps else "")
+        print(f"💡 {self.title}，提示 {level}/{self.steps}：{self.hints[level - 1]}\n   {more}")
+
+    def solution(self) -> str:
+        """The reference solution's source."""
+        return self._solution or textwrap.dedent(inspect.getsource(self.reference))
 
     def reveal(self) -> None:
         """Print the reference solution (for instructors, or after trying)."""
-        src = self._solution or textwrap.dedent(inspect.getsource(self.reference))
-        print(f"# Reference solution: {self.title}\n{src}")
+        print(f"# 參考解答 (reference solution)：{self.title}\n{self.solution()}")
 
     def run(self, student: Callable[..., Any]) -> Report:
         """Run every case on `student` and explain each failure."""
@@ -112,30 +131,30 @@ class Exercise:
             except NotImplementedError:
                 return Report(self.title, [], [], not_implemented=True)
             except Exception as exc:  # a student's bug: report it as the case's failure
-                failed.append(f"{case.name}: raised {type(exc).__name__}: {exc}")
+                failed.append(f"{case.name}：執行時發生 {type(exc).__name__}: {exc}")
                 continue
             if self.compare(got, expected):
                 passed.append(case.name)
                 continue
             why = next((label for label, wrong in case.mistakes.items()
                         if _matches(self.compare, got, wrong, case)), None)
-            msg = f"{case.name}: expected {show(expected)}, got {show(got)}"
-            failed.append(msg + (f". Likely mistake: {why}" if why else ""))
+            msg = f"{case.name}：應該是 {show(expected)}，你的結果是 {show(got)}"
+            failed.append(msg + (f"。可能的錯誤：{why}" if why else ""))
         return Report(self.title, passed, failed)
 
     def check(self, student: Callable[..., Any]) -> Callable[..., Any]:
         """Print the feedback and return what the chapter continues with: the student's function if right."""
         report = self.run(student)
         if report.not_implemented:
-            print(f"⏳ {self.title}: not implemented yet (NotImplementedError). Try hint(1). "
-                  "The rest of the chapter uses the reference implementation from cl_helpers.")
+            print(f"⏳ {self.title}：還沒實作（NotImplementedError）。試試 {self.name}.hint(1)。"
+                  "這一章接下來先用 cl_helpers 的參考答案。")
             return self.reference
-        print(f"{self.title}: {len(report.passed)} of {len(report.passed) + len(report.failed)} cases pass")
+        print(f"{self.title}：{len(report.passed) + len(report.failed)} 個測試中通過 {len(report.passed)} 個")
         print(report)
         if report.ok:
-            print("🎉 All correct. The rest of the chapter uses your implementation.")
+            print("🎉 全部正確！這一章接下來用你的函式。")
             return student
-        print("The rest of the chapter uses the reference implementation from cl_helpers until this passes.")
+        print(f"這一章接下來先用 cl_helpers 的參考答案，直到全部通過為止。需要提示：{self.name}.hint(1)")
         return self.reference
 
 

@@ -19,8 +19,8 @@ class DrivenExercise(Exercise):
 
     def __init__(self, title: str, reference: Callable[..., Any], cases: Callable[[], Sequence[Case]],
                  hints: Sequence[str], driver: Callable[..., Any], compare: Callable[[Any, Any], bool] = close,
-                 solution: str | None = None):
-        super().__init__(title, reference, cases, hints, compare, solution)
+                 solution: str | None = None, name: str = "exercise"):
+        super().__init__(title, reference, cases, hints, compare, solution, name=name)
         self.driver = driver
 
     def run(self, student: Callable[..., Any]) -> Report:
