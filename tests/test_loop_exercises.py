@@ -15,33 +15,33 @@ def failures(loop) -> str:
 def test_reference_loop_equals_train_stream(capsys):
     report = loop_exercise.run(reference_train_task)
     assert report.ok, report
-    assert "largest difference 0.0000" in report.passed[0]
+    assert "最大差距 0.0000" in report.passed[0]
     assert loop_exercise.check(reference_train_task) is reference_train_task
-    assert "All correct. The rest of the chapter uses your implementation" in capsys.readouterr().out
+    assert "全部正確" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("wrong,named", [
-    (dict(zero_grad=False), "no zero_grad"),
-    (dict(train_mode=False), "eval mode left on"),
-    (dict(shuffle="batch"), "a new permutation per batch"),
-    (dict(shuffle="none"), "no shuffling"),
-    (dict(shuffle="task"), "the same order every epoch"),
-    (dict(optimizer_per="batch"), "optimizer created per batch"),
-    (dict(optimizer_per="epoch"), "optimizer created per epoch"),
-    (dict(drop_last=True), "examples skipped"),
-    (dict(step=False), "optimizer.step() is never called"),
-    (dict(optimizer=torch.optim.SGD), "SGD instead of Adam"),
+    (dict(zero_grad=False), "沒有 zero_grad"),
+    (dict(train_mode=False), "eval mode 沒關掉"),
+    (dict(shuffle="batch"), "每個 batch 都重抽 permutation"),
+    (dict(shuffle="none"), "沒有 shuffle"),
+    (dict(shuffle="task"), "每個 epoch 的順序都一樣"),
+    (dict(optimizer_per="batch"), "每個 batch 都建立新的 optimizer"),
+    (dict(optimizer_per="epoch"), "每個 epoch 都建立新的 optimizer"),
+    (dict(drop_last=True), "有樣本被跳過"),
+    (dict(step=False), "optimizer.step() 從來沒被呼叫"),
+    (dict(optimizer=torch.optim.SGD), "用了 SGD 而不是 Adam"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_each_classic_mistake_is_named(wrong, named):
     text = failures(make_loop(**wrong))
-    assert f"Likely mistake: {named}" in text, text
+    assert f"可能的錯誤：{named}" in text, text
 
 
 def test_a_loop_that_matches_within_tolerance_but_shuffles_once_still_fails():
     # Shuffling once per task stays within the matrix tolerance on this small run; the hooks still see it.
     report = loop_exercise.run(make_loop(shuffle="task"))
-    assert not any(f"within {TOLERANCE}:" in f for f in report.failed), report
-    assert any("the same order every epoch" in f for f in report.failed)
+    assert not any(f"不超過 {TOLERANCE}：" in f for f in report.failed), report
+    assert any("每個 epoch 的順序都一樣" in f for f in report.failed)
 
 
 def test_stub_and_crash_fall_back_to_the_reference(capsys):
@@ -52,9 +52,9 @@ def test_stub_and_crash_fall_back_to_the_reference(capsys):
         model(task.x_train[:4, :10])
 
     assert loop_exercise.check(stub) is reference_train_task
-    assert "not implemented yet" in capsys.readouterr().out
+    assert "還沒實作" in capsys.readouterr().out
     assert loop_exercise.check(crashes) is reference_train_task
-    assert "your loop raised RuntimeError" in capsys.readouterr().out
+    assert "你的 loop 執行時發生 RuntimeError" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("module,exercise,reference", [
@@ -69,11 +69,11 @@ def test_extended_loops_equal_their_strategy_and_name_each_mistake(module, exerc
     ex, ref = getattr(mod, exercise), getattr(mod, reference)
     report = ex.run(ref)
     assert report.ok, report
-    assert "final weights equal train_stream's" in report.passed[1]
+    assert "最後的權重與 train_stream 相同" in report.passed[1]
     for label, wrong in mod.MISTAKES.items():
         report = ex.run(wrong)
         assert not report.ok
-        assert f"Likely mistake: {label}" in "\n".join(report.failed), (label, report)
+        assert f"可能的錯誤：{label}" in "\n".join(report.failed), (label, report)
 
 
 def test_replay_that_replaces_the_current_batch_is_named():
@@ -85,4 +85,4 @@ def test_replay_that_replaces_the_current_batch_is_named():
         return buffer.sample(len(y)) if len(buffer) else (x, y, tids)
 
     report = replay_loop_exercise.run(make_loop(mix=replay_only))
-    assert "the current task's examples never reach the model" in "\n".join(report.failed)
+    assert "目前任務的樣本從來沒進到 model" in "\n".join(report.failed)

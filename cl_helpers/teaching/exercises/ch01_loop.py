@@ -86,7 +86,7 @@ def make_loop(zero_grad: bool = True, train_mode: bool = True, shuffle: str = "e
 
 
 MISTAKES = {
-    "SGD instead of Adam: train_stream uses torch.optim.Adam(model.parameters(), lr=lr)":
+    "用了 SGD 而不是 Adam：train_stream 用的是 torch.optim.Adam(model.parameters(), lr=lr)":
         make_loop(optimizer=torch.optim.SGD),
 }
 
@@ -96,10 +96,10 @@ def _stream():
 
 
 loop_exercise = LoopExercise(
-    "Exercise 1.1: the training loop", reference_train_task, _stream, Naive,
-    hints=["Once per task: create torch.optim.Adam(model.parameters(), lr=lr) and call model.train(). Per epoch: "
-           "order = torch.randperm(n, generator=gen, device=gen.device). Per mini-batch: idx = "
-           "order[start:start + batch_size] for start in range(0, n, batch_size).",
-           "In each mini-batch: optimizer.zero_grad(); loss = F.cross_entropy(model(x, task.id), y); "
-           "loss.backward(); optimizer.step()."],
-    mistakes=MISTAKES)
+    "練習 1.1：training loop", reference_train_task, _stream, Naive,
+    hints=["每個任務一次：建立 torch.optim.Adam(model.parameters(), lr=lr)，呼叫 model.train()。每個 epoch："
+           "order = torch.randperm(n, generator=gen, device=gen.device)。每個 mini-batch：對 "
+           "range(0, n, batch_size) 裡的每個 start，idx = order[start:start + batch_size]。",
+           "每個 mini-batch 裡：optimizer.zero_grad()；loss = F.cross_entropy(model(x, task.id), y)；"
+           "loss.backward()；optimizer.step()。"],
+    mistakes=MISTAKES, name="loop_exercise")

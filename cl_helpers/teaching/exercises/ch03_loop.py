@@ -49,10 +49,10 @@ def _penalty(terms, lam_scale: float = 1.0):
 
 
 MISTAKES = {
-    "no penalty in the loss that is backpropagated (add it to the loss before loss.backward())": make_loop(),
-    "only the last task's spring: add one penalty per (fisher, anchor) in old_tasks":
+    "backward 的 loss 裡沒有 penalty：在 loss.backward() 之前把它加進 loss": make_loop(),
+    "只有最後一個任務的彈簧：old_tasks 裡的每一組 (fisher, anchor) 都要加一個 penalty":
         make_loop(penalty=_penalty(lambda terms: terms[-1:])),
-    "penalty subtracted: loss = task loss + penalty": make_loop(penalty=_penalty(lambda terms: terms, -1.0)),
+    "penalty 被減掉了：loss = task loss + penalty": make_loop(penalty=_penalty(lambda terms: terms, -1.0)),
 }
 
 
@@ -63,14 +63,14 @@ def _state(stream, settings: LoopSettings) -> EWC:
 
 
 ewc_loop_exercise = LoopExercise(
-    "Exercise 3.3: EWC in the training loop", reference_train_task_ewc,
+    "練習 3.3：把 EWC 放進 training loop", reference_train_task_ewc,
     lambda: make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0),
     lambda: EWC(lam=LAM),
-    hints=["Start from your chapter 1 loop. After computing the cross-entropy, add my_ewc_penalty(params, anchor, "
-           "fisher, lam) for every (fisher, anchor) in old_tasks, with params = dict(model.named_parameters()).",
-           "loss = F.cross_entropy(...); for fisher, anchor in old_tasks: loss = loss + "
-           "my_ewc_penalty(dict(model.named_parameters()), anchor, fisher, lam); then loss.backward()."],
+    hints=["從第 1 章的 loop 開始。算完 cross-entropy 之後，對 old_tasks 裡的每一組 (fisher, anchor) 加上 "
+           "my_ewc_penalty(params, anchor, fisher, lam)，其中 params = dict(model.named_parameters())。",
+           "loss = F.cross_entropy(...)；for fisher, anchor in old_tasks: loss = loss + "
+           "my_ewc_penalty(dict(model.named_parameters()), anchor, fisher, lam)；然後 loss.backward()。"],
     mistakes=MISTAKES, state=_state,
     extra=lambda ewc: lambda model, t: {"old_tasks": list(zip(ewc.fishers, ewc.anchors)), "lam": ewc.lam},
     after_task=lambda ewc: lambda model, task: ewc.after_task(model, task, ewc.stream),
-    settings=SETTINGS)
+    settings=SETTINGS, name="ewc_loop_exercise")

@@ -47,8 +47,8 @@ def _small_replay(x, y, tids, extra):
 
 
 MISTAKES = {
-    "no replay batch in the loss: concatenate the memory examples to x, y and the task ids": make_loop(),
-    "a replay batch of the wrong size: draw buffer.sample(len(y)), as many as the current batch":
+    "loss 裡沒有 replay batch：把 memory 的樣本接到 x、y 與 task ids 後面": make_loop(),
+    "replay batch 的大小不對：抽 buffer.sample(len(y))，和目前的 batch 一樣多":
         make_loop(mix=_small_replay),
 }
 
@@ -58,12 +58,13 @@ def _state(stream, settings: LoopSettings) -> ReplayBuffer:
 
 
 replay_loop_exercise = LoopExercise(
-    "Exercise 5.2: replay in the training loop", reference_train_task_replay,
+    "練習 5.2：把 replay 放進 training loop", reference_train_task_replay,
     lambda: make_stream("split", n_tasks=3, scenario="class", train_size=1000, test_size=300),
     lambda: Replay(buffer_size=BUFFER_SIZE),
-    hints=["Start from your chapter 1 loop. Before the forward pass, if len(buffer) > 0, draw "
-           "rx, ry, rt = buffer.sample(len(y)) and append them to the current batch.",
-           "tids = torch.full_like(y, task.id); x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), "
-           "torch.cat([tids, rt]); loss = F.cross_entropy(model(x, tids), y)."],
+    hints=["從第 1 章的 loop 開始。forward 之前，如果 len(buffer) > 0，抽 rx, ry, rt = buffer.sample(len(y))，"
+           "接在目前的 batch 後面。",
+           "tids = torch.full_like(y, task.id)；x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), "
+           "torch.cat([tids, rt])；loss = F.cross_entropy(model(x, tids), y)。"],
     mistakes=MISTAKES, state=_state, extra=lambda buffer: lambda model, t: {"buffer": buffer},
-    after_task=lambda buffer: lambda model, task: buffer.add(task.x_train, task.y_train, task.id))
+    after_task=lambda buffer: lambda model, task: buffer.add(task.x_train, task.y_train, task.id),
+    name="replay_loop_exercise")

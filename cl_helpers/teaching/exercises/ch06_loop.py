@@ -105,12 +105,12 @@ def _total_grad_loop():
 
 
 MISTAKES = {
-    "no penalty: once a task has ended, add c * sum Omega (theta - theta*)^2 (my_penalty) and backpropagate it":
+    "沒有 penalty：第一個任務結束後，要加上 c * sum Omega (theta - theta*)^2（my_penalty）並 backward":
         make_loop(after_backward=_record, after_step=_accumulate(use_total=False)),
-    "omega never updated: after optimizer.step(), omega = my_step(omega, grad_task, grad_penalty, delta)":
+    "omega 從來沒更新：optimizer.step() 之後，si.omega = my_step(si.omega, grad_task, grad_penalty, delta)":
         make_loop(penalty=_penalty),
-    "the total gradient in the path integral: read grad_task right after the task loss's backward, before "
-    "the penalty's": _total_grad_loop(),
+    "path integral 用了總 gradient：grad_task 要在 task loss 的 backward 之後、penalty 的 backward 之前讀"
+    "": _total_grad_loop(),
 }
 
 
@@ -126,14 +126,14 @@ def _before(si: SIState):
 
 
 si_loop_exercise = LoopExercise(
-    "Exercise 6.3: SI in the training loop", reference_train_task_si,
+    "練習 6.3：把 SI 放進 training loop", reference_train_task_si,
     lambda: make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0),
     lambda: SI(c=C, xi=XI),
-    hints=["Around backward and step: right after the task loss's backward, copy the gradient (grad_task) and the "
-           "parameters (before); then, if si.anchor is not None, backpropagate my_penalty(flat_params(params), "
-           "si.anchor, si.Omega, si.c); step; delta = parameters now - before.",
-           "grad_task = torch.cat([p.grad.reshape(-1) for p in params]); after the penalty's backward, "
-           "grad_penalty = (the same concatenation) - grad_task; after optimizer.step(): "
-           "si.omega = my_step(si.omega, grad_task, grad_penalty, delta)."],
+    hints=["在 backward 與 step 的前後：task loss 的 backward 一結束，就複製 gradient（grad_task）與參數（before）；"
+           "接著若 si.anchor is not None，對 my_penalty(flat_params(params), si.anchor, si.Omega, si.c) 做 "
+           "backward；然後 step；delta = 現在的參數 - before。",
+           "grad_task = torch.cat([p.grad.reshape(-1) for p in params])；penalty 的 backward 之後，"
+           "grad_penalty = （同樣的 concatenation）- grad_task；optimizer.step() 之後："
+           "si.omega = my_step(si.omega, grad_task, grad_penalty, delta)。"],
     mistakes=MISTAKES, state=_state, extra=_before,
-    after_task=lambda si: lambda model, task: si.after_task(model))
+    after_task=lambda si: lambda model, task: si.after_task(model), name="si_loop_exercise")

@@ -175,28 +175,27 @@ def trace_findings(traces: Sequence[LoopTrace], settings: LoopSettings) -> list[
     found: list[str] = []
     per_epoch = [math.ceil(tr.n_examples / settings.batch_size) for tr in traces]
     if any(tr.steps == 0 for tr in traces):
-        found.append("optimizer.step() is never called, so the weights never change: call it after "
-                     "loss.backward() in every mini-batch")
+        found.append("optimizer.step() 從來沒被呼叫，權重完全沒變：每個 mini-batch 在 loss.backward() 之後"
+                     "都要呼叫它")
     if any(tr.forwards_in_eval for tr in traces):
-        found.append("eval mode left on: the model comes to you in eval mode (as after an evaluation) and "
-                     "trained that way; call model.train() before the epochs (dropout and batch norm "
-                     "behave differently in eval mode)")
+        found.append("eval mode 沒關掉：model 交給你時是 eval mode（就像剛評估完），你用 eval mode 訓練了；"
+                     "在 epochs 之前呼叫 model.train()（dropout、batch norm 在 eval mode 的行為不同）")
     if any(tr.stale_grad_steps for tr in traces):
-        found.append("no zero_grad: each step's gradient still holds the previous mini-batches' gradients "
-                     "(PyTorch adds into .grad); call optimizer.zero_grad() before loss.backward()")
+        found.append("沒有 zero_grad：每一步的 gradient 還留著前面 mini-batch 的 gradient（PyTorch 會累加到 "
+                     ".grad）；在 loss.backward() 之前呼叫 optimizer.zero_grad()")
     n_opt = [len(tr.optimizer_steps) for tr in traces if tr.steps]
     if any(k >= n for k, n in zip(n_opt, [p * settings.epochs for p in per_epoch])) and any(k > 1 for k in n_opt):
-        found.append("optimizer created per batch: Adam's running averages restart at every step; create "
-                     "the optimizer once per task, before the epoch loop")
+        found.append("每個 batch 都建立新的 optimizer：Adam 的移動平均每一步都從頭開始；每個任務只建立一次，"
+                     "放在 epoch 迴圈之前")
     elif any(k == settings.epochs for k in n_opt) and settings.epochs > 1:
-        found.append("optimizer created per epoch: Adam's running averages restart every epoch; create it "
-                     "once per task, before the epoch loop")
+        found.append("每個 epoch 都建立新的 optimizer：Adam 的移動平均每個 epoch 都從頭開始；每個任務只建立一次，"
+                     "放在 epoch 迴圈之前")
     elif any(k > 1 for k in n_opt):
-        found.append("more than one optimizer per task: create one, before the epoch loop")
+        found.append("一個任務用了不只一個 optimizer：只建立一個，放在 epoch 迴圈之前")
     found += _coverage_findings(traces, settings)
     if any(tr.steps and tr.steps != settings.epochs * p for tr, p in zip(traces, per_epoch)) and not found:
-        found.append(f"wrong number of steps: {[tr.steps for tr in traces]} per task, expected "
-                     f"{[settings.epochs * p for p in per_epoch]} (epochs x ceil(examples / batch_size))")
+        found.append(f"步數不對：每個任務 {[tr.steps for tr in traces]} 步，應該是 "
+                     f"{[settings.epochs * p for p in per_epoch]}（epochs x ceil(樣本數 / batch_size)）")
     return found
 
 
@@ -205,22 +204,22 @@ def _coverage_findings(traces: Sequence[LoopTrace], settings: LoopSettings) -> l
         seen = torch.cat(tr.seen) if tr.seen else torch.zeros(0, dtype=torch.long)
         n = tr.n_examples
         if len(seen) == 0 and tr.forwards:
-            return ["the current task's examples never reach the model: train on the task's mini-batch "
-                    "(plus whatever the method adds), not instead of it"]
+            return ["目前任務的樣本從來沒進到 model：要訓練的是這個任務的 mini-batch（再加上方法額外加的），"
+                    "不是用別的東西取代它"]
         if len(seen) < settings.epochs * n:
-            return [f"examples skipped: {len(seen)} training examples seen in {settings.epochs} epochs of {n}; "
-                    "keep the last, smaller mini-batch (range(0, n, batch_size) and order[start:start + "
-                    "batch_size])"]
+            return [f"有樣本被跳過：{settings.epochs} 個 epochs、每個 {n} 個樣本，只看到 {len(seen)} 個；"
+                    "最後一個比較小的 mini-batch 也要訓練（range(0, n, batch_size) 與 order[start:start + "
+                    "batch_size]）"]
         epochs = [seen[e * n:(e + 1) * n] for e in range(settings.epochs)]
         if any(torch.bincount(ep, minlength=n).max() > 1 for ep in epochs):
-            return ["a new permutation per batch: within an epoch some examples came twice and others never; "
-                    "draw order = torch.randperm(n, generator=gen) once per epoch and slice it"]
+            return ["每個 batch 都重抽 permutation：同一個 epoch 裡有些樣本出現兩次、有些從沒出現；每個 epoch "
+                    "抽一次 order = torch.randperm(n, generator=gen)，再切成 mini-batches"]
         if all(torch.equal(ep, torch.arange(n)) for ep in epochs):
-            return ["no shuffling: every epoch visits the examples in the same order 0, 1, 2, ...; use "
-                    "order = torch.randperm(n, generator=gen) each epoch"]
+            return ["沒有 shuffle：每個 epoch 都照 0, 1, 2, ... 的順序；每個 epoch 用 "
+                    "order = torch.randperm(n, generator=gen)"]
         if settings.epochs > 1 and all(torch.equal(ep, epochs[0]) for ep in epochs):
-            return ["the same order every epoch: draw a new torch.randperm(n, generator=gen) at the start "
-                    "of each epoch, not once per task"]
+            return ["每個 epoch 的順序都一樣：在每個 epoch 開始時重新抽 torch.randperm(n, generator=gen)，"
+                    "不是整個任務只抽一次"]
     return []
 
 
@@ -239,8 +238,8 @@ class LoopExercise(Exercise):
                  state: Callable[[TaskStream, LoopSettings], Any] | None = None,
                  extra: Callable[[Any], Callable[[nn.Module, int], dict[str, Any]]] | None = None,
                  after_task: Callable[[Any], Callable[[nn.Module, Task], None]] | None = None,
-                 settings: LoopSettings = LoopSettings()):
-        super().__init__(title, reference, lambda: [], hints)
+                 settings: LoopSettings = LoopSettings(), name: str = "exercise"):
+        super().__init__(title, reference, lambda: [], hints, name=name)
         self.make_stream, self.strategy, self.mistakes = make_stream, strategy, dict(mistakes or {})
         self.state, self.extra, self.after_task, self.settings = state, extra, after_task, settings
 
@@ -266,28 +265,27 @@ class LoopExercise(Exercise):
         except NotImplementedError:
             return Report(self.title, [], [], not_implemented=True)
         except Exception as exc:  # a student's bug: one line, not a traceback
-            return Report(self.title, [], [f"your loop raised {type(exc).__name__}: {exc}"])
+            return Report(self.title, [], [f"你的 loop 執行時發生 {type(exc).__name__}: {exc}"])
         diff = float(np.abs(got.acc_matrix - expected).max())
-        case = (f"accuracy matrix on {len(stream)} tasks ({len(stream[0].y_train)} training images each) equals "
-                f"train_stream's within {TOLERANCE}")
+        case = (f"{len(stream)} 個任務（每個 {len(stream[0].y_train)} 張訓練圖）的 accuracy matrix 與 "
+                f"train_stream 相差不超過 {TOLERANCE}")
         findings = trace_findings(got.traces, self.settings)
         drift = float((got.weights - weights).abs().max() / weights.abs().max())
         if drift > WEIGHT_TOLERANCE and not findings:
-            findings.append(f"the final weights differ from train_stream's by {drift:.1%} of the largest weight "
-                            f"(allowed {WEIGHT_TOLERANCE:.1%}, float rounding): the loop computes something else")
+            findings.append(f"最後的權重和 train_stream 的差了最大權重的 {drift:.1%}（容許 {WEIGHT_TOLERANCE:.1%}，"
+                            "只是浮點誤差）：你的 loop 算的是別的東西")
         if diff <= TOLERANCE and not findings:
-            return Report(self.title, [f"{case} (largest difference {diff:.4f})",
-                                       f"final weights equal train_stream's (largest difference {drift:.1e} "
-                                       "of the largest weight)",
-                                       "trains as train_stream does: train mode, zero_grad, one optimizer "
-                                       "per task, each epoch one permutation of the examples"], [])
-        failed = [f"{case}: largest difference {diff:.3f}\n   yours:\n{_matrix(got.acc_matrix)}\n"
-                  f"   train_stream:\n{_matrix(expected)}"] if diff > TOLERANCE else []
-        if all(f.startswith("the final weights differ") for f in findings):
+            return Report(self.title, [f"{case}（最大差距 {diff:.4f}）",
+                                       f"最後的權重與 train_stream 相同（最大差距是最大權重的 {drift:.1e}）",
+                                       "訓練方式與 train_stream 相同：train mode、zero_grad、每個任務一個 "
+                                       "optimizer、每個 epoch 是樣本的一個 permutation"], [])
+        failed = [f"{case}：最大差距 {diff:.3f}\n   你的：\n{_matrix(got.acc_matrix)}\n"
+                  f"   train_stream：\n{_matrix(expected)}"] if diff > TOLERANCE else []
+        if all(f.startswith("最後的權重和") for f in findings):
             findings = [label for label, wrong in self.mistakes.items()
                         if np.abs(self.play(wrong, stream, watch=False).acc_matrix - got.acc_matrix).max() <= 1e-6
                         ] or findings
-        return Report(self.title, [], failed + [f"Likely mistake: {f}" for f in findings[:3]])
+        return Report(self.title, [], failed + [f"可能的錯誤：{f}" for f in findings[:3]])
 
 
 def _matrix(R: np.ndarray) -> str:
