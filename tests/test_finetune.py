@@ -66,9 +66,11 @@ def test_table_and_plots(compared):
     table = ft.format_finetuning(compared)
     assert "LoRA r=8" in table and f"{compared[1].forgetting:.4f}" in table and f"{compared[0].trainable:,}" in table
     fig = plots.plot_finetuning(compared)
-    assert len(fig.axes[0].patches) == 6
+    acc_ax, fgt_ax = fig.axes[:2]
+    assert len(acc_ax.patches) == 4 and len(fgt_ax.patches) == 2
+    assert "accuracy" not in fgt_ax.get_ylabel()
     fig = plots.plot_rank_sweep(compared)
-    assert len(fig.axes[0].lines) == 2
+    assert len(fig.axes[0].lines) == 3   # LoRA, full fine-tuning, and the zero line
 
 
 def test_bad_settings_fail_before_any_training(pair, make_stream, monkeypatch):

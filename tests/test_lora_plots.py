@@ -21,12 +21,14 @@ def test_rank_curves_one_point_per_rank_in_rank_order_full_as_reference():
     fig = plot_rank_curves(results)
     ax = fig.axes[0]
     curves = [ln for ln in ax.lines if list(ln.get_xdata()) == [1, 2, 8]]
-    assert len(curves) == 3  # new-task accuracy, old-task accuracy after, forgetting
+    assert len(curves) == 2  # new-task and old-task accuracy; forgetting is not an accuracy, it is not on this axis
     ys = {ln.get_label(): list(ln.get_ydata()) for ln in curves}
-    assert ys["new-task accuracy"] == [0.50, 0.70, 0.85]
-    assert ys["old-task forgetting"] == pytest.approx([0.10, 0.02, 0.05])
-    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--" and len(ln.get_xdata()) == 2]
-    assert sorted(ln.get_ydata()[0] for ln in dashed) == pytest.approx([0.20, 0.70, 0.95])  # full: forget, old, new
+    assert ys["new task, LoRA"] == [0.50, 0.70, 0.85]
+    assert ys["old task after, LoRA"] == [0.80, 0.88, 0.85]
+    refs = [ln for ln in ax.lines if len(ln.get_xdata()) == 2]
+    styles = {(ln.get_linestyle(), ln.get_color()) for ln in refs}
+    assert len(styles) == len(refs) == 3   # full new, full old, old before: each its own style or colour
+    assert sorted(ln.get_ydata()[0] for ln in refs) == pytest.approx([0.70, 0.90, 0.95])
     assert ax.get_xscale() == "log"
     with pytest.raises(ConfigError, match="LoRA results"):
         plot_rank_curves([result(None, 0.9, 0.7)])

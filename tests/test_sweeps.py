@@ -41,8 +41,12 @@ def test_table_and_plot(swept):
     assert table[0].split()[:2] == ["lam", "ACC"] and table[1].split()[0] == "naive"
     assert [row.split()[0] for row in table[2:]] == ["1e-06", "100000"]
     fig = plot_sweep(results, "lam", baseline=naive)
-    ax = fig.axes[0]
-    assert ax.get_xscale() == "log" and len([ln for ln in ax.lines if len(ln.get_xdata()) == 2]) >= 3
+    acc_ax, fgt_ax = fig.axes[:2]
+    assert acc_ax.get_xscale() == "log" and fgt_ax.get_xscale() == "log"
+    assert "lambda" in acc_ax.get_xlabel() and "\\" in acc_ax.get_xlabel()   # the symbol, not the word 'lam'
+    assert "accuracy" not in fgt_ax.get_ylabel() and "forgetting" in fgt_ax.get_ylabel()
+    assert not any("forgetting" in ln.get_label() for ln in acc_ax.lines)
+    assert len([ln for ln in acc_ax.lines + fgt_ax.lines if len(ln.get_xdata()) == 2]) >= 3
 
 
 def test_bad_sweeps_fail_before_training(make_stream, monkeypatch):

@@ -6,51 +6,102 @@ from typing import TYPE_CHECKING, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..errors import ConfigError
 from ..results import RunResult
 
 if TYPE_CHECKING:  # results of cl_helpers.experiments.finetune; plots never import experiments at run time
     from ..experiments.finetune import FinetuneResult
 
 
-def plot_comparison(results: Sequence[RunResult], ax=None, title: str | None = None):
-    """Bar chart of ACC and average forgetting per method."""
+def _pair(ax, n_bars: int, height: float = 3.8):
+    """Two axes side by side (accuracy, forgetting): the given pair, or a new figure sized for n_bars groups."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.5 + 1.1 * len(results), 3.8))
-    names = [r.method for r in results]
-    summ = [r.summary() for r in results]
-    x = np.arange(len(results))
-    acc = ax.bar(x - 0.2, [s["acc"] for s in summ], 0.4, label="ACC (final average accuracy)")
-    fgt = ax.bar(x + 0.2, [s["forgetting"] for s in summ], 0.4, label="average forgetting")
-    ax.bar_label(acc, fmt="%.2f", fontsize=8)
-    ax.bar_label(fgt, fmt="%.2f", fontsize=8)
-    ax.set_xticks(x, names, rotation=20)
-    ax.set_ylim(0, 1.12)
-    ax.set_ylabel("accuracy")
-    ax.set_title(title or "method comparison")
-    ax.legend(fontsize=8, loc="upper left")
-    ax.grid(axis="y", alpha=0.3)
-    return ax.figure
+        _, ax = plt.subplots(1, 2, figsize=(2.0 + 1.3 * n_bars, height))
+        return ax
+    if isinstance(ax, (list, tuple, np.ndarray)) and len(ax) == 2:
+        return ax
+    raise ConfigError(f"ax {ax!r} is not a pair of axes; allowed: None or two matplotlib Axes (accuracy, forgetting)")
+
+
+def forgetting_axis(ax, values) -> None:
+    """Label an axis as forgetting (never 'accuracy') and make room for negative bars and their labels."""
+    values = np.asarray(values, dtype=float)
+    low, high = min(0.0, float(np.min(values))), max(0.0, float(np.max(values)))
+    pad = 0.12 * max(high - low, 0.05)
+    ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("average forgetting (lower is better)")
+
+
+def _seeds(results) -> list[list[RunResult]]:
+    """Each entry as a list of runs: a RunResult alone, or the same method over several seeds."""
+    return [[r] if isinstance(r, RunResult) else list(r) for r in results]
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def plot_comparison(results, ax=None, title: str | None = None):
+    """ACC and average forgetting per method, on two axes; a method given as several seeds' runs shows mean +- sd.
+
+    `results`: RunResults, or per method a list of RunResults (one per seed). `ax`: None or a pair of axes.
+    """
+    groups = _seeds(results)
+    acc_ax, fgt_ax = _pair(ax, len(groups))
+    names = [g[0].method for g in groups]
+    acc = [_mean_sd([r.summary()["acc"] for r in g]) for g in groups]
+    fgt = [_mean_sd([r.summary()["forgetting"] for r in g]) for g in groups]
+    n_seeds = min(len(g) for g in groups)
+    x = np.arange(len(groups))
+    for a, stats, color, label in ((acc_ax, acc, "C0", "final average accuracy (ACC)"),
+                                   (fgt_ax, fgt, "C3", "average forgetting")):
+        means, sds = [m for m, _ in stats], [sd for _, sd in stats]
+        bars = a.bar(x, means, 0.6, color=color, yerr=sds if n_seeds > 1 else None, capsize=3,
+                     error_kw={"lw": 1})
+        fmt = [f"{m:.2f}" + (f"\n±{sd:.2f}" if n_seeds > 1 else "") for m, sd in stats]
+        a.bar_label(bars, labels=fmt, fontsize=7, padding=2)
+        a.set_xticks(x, names, rotation=30, ha="right")
+        a.set_title(label + (f", mean ± sd over {n_seeds} seeds" if n_seeds > 1 else ""), fontsize=10)
+        a.grid(axis="y", alpha=0.3)
+    acc_ax.set_ylim(0, 1.18)
+    acc_ax.set_ylabel("ACC (higher is better)")
+    forgetting_axis(fgt_ax, [m - sd for m, sd in fgt] + [m + sd for m, sd in fgt])
+    fig = acc_ax.figure
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """Bars per method: new-task accuracy, old-task accuracy after fine-tuning, and forgetting."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(2.5 + 1.6 * len(results), 3.8))
+    """Per method: new-task and old-task accuracy after fine-tuning (left), forgetting of the old task (right)."""
+    acc_ax, fgt_ax = _pair(ax, len(results) + 1)
     x = np.arange(len(results))
-    bars = [("new task (learnt)", [r.new_after for r in results]),
-            ("old task after", [r.old_after for r in results]),
-            ("forgetting of old task", [r.forgetting for r in results])]
-    for k, (name, values) in enumerate(bars):
-        b = ax.bar(x + (k - 1) * 0.27, values, 0.27, label=name)
-        ax.bar_label(b, fmt="%.2f", fontsize=8)
-    ax.axhline(results[0].old_before, color="grey", ls="--", lw=0.8, label="old task before fine-tuning")
-    ax.set_xticks(x, [f"{r.label}\n{r.trainable:,} params" for r in results])
-    ax.set_ylim(0, 1.4)
-    ax.set_ylabel("accuracy")
-    ax.set_title(title or "full fine-tuning vs LoRA")
-    ax.legend(fontsize=8, loc="upper center", ncol=2)
-    ax.grid(axis="y", alpha=0.3)
-    return ax.figure
+    for k, (name, values) in enumerate((("new task, after", [r.new_after for r in results]),
+                                        ("old task, after", [r.old_after for r in results]))):
+        b = acc_ax.bar(x + (k - 0.5) * 0.36, values, 0.36, label=name, color=f"C{k}")
+        acc_ax.bar_label(b, fmt="%.2f", fontsize=8)
+    acc_ax.axhline(results[0].old_before, color="grey", ls=":", lw=1.2,
+                   label=f"old task before fine-tuning ({results[0].old_before:.2f})")
+    labels = [f"{r.label}\n{r.trainable:,} params" for r in results]
+    acc_ax.set_xticks(x, labels)
+    acc_ax.set_ylim(0, 1.05)
+    acc_ax.set_ylabel("test accuracy")
+    acc_ax.set_title(title or "full fine-tuning vs LoRA", fontsize=10)
+    acc_ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    acc_ax.grid(axis="y", alpha=0.3)
+    fgt = [r.forgetting for r in results]
+    b = fgt_ax.bar(x, fgt, 0.5, color="C3")
+    fgt_ax.bar_label(b, fmt="%.3f", fontsize=8, padding=2)
+    fgt_ax.set_xticks(x, labels)
+    fgt_ax.set_title("forgetting of the old task (before - after)", fontsize=10)
+    forgetting_axis(fgt_ax, fgt)
+    fgt_ax.set_ylabel("forgetting (lower is better)")
+    fgt_ax.grid(axis="y", alpha=0.3)
+    fig = acc_ax.figure
+    fig.tight_layout()
+    return fig
 
 
 def plot_predictions(result: RunResult, task_id: int = 0, ax=None):
@@ -91,6 +142,6 @@ def plot_keep_frequencies(freq: np.ndarray, capacity: int, ax=None, title: str |
     ax.set_xlabel("item number in the stream (0 = first item)")
     ax.set_ylabel("keep rate")
     ax.set_title(title or "reservoir sampling: every item has the same chance to be in memory")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.grid(axis="y", alpha=0.3)
     return ax.figure

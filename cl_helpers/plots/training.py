@@ -28,7 +28,7 @@ def plot_curves(result: RunResult, ax=None, title: str | None = None):
     ax.set_xlabel("training step (mini-batches, all tasks)")
     ax.set_ylabel("test accuracy")
     ax.set_title(title or f"{result.method}: accuracy on each task during training", pad=16)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(result.n_tasks, 5))
     ax.grid(alpha=0.3)
     return ax.figure
 
@@ -40,7 +40,7 @@ def _task_label(result: RunResult, j: int) -> str:
 
 def plot_run(result: RunResult):
     """Curves and accuracy matrix of one run side by side."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})
     plot_curves(result, ax=a)
     plot_acc_matrix(result, ax=b)
     fig.tight_layout()

@@ -240,7 +240,7 @@ plt.show()
 # 同一個模型、同樣 1000 張圖，四種 kind（`compare_fisher_kinds`，sampled 的抽樣用固定 seed）：
 
 # %%
-from cl_helpers.experiments.fisher_kinds import compare_fisher_kinds, format_fisher_kinds
+from cl_helpers.experiments.fisher_kinds import compare_fisher_kinds, format_fisher_kinds, fisher_kind_stats
 
 fishers, seconds = compare_fisher_kinds(model_0, x0, y0)
 plot_importance_maps({kind: pixel_importance(f, shape) for kind, f in fishers.items()},
@@ -267,6 +267,8 @@ course.expect(stats["argmax"]["ratio"] < stats["empirical"]["ratio"] < stats["ex
 # 把很多次獨立抽樣平均，就會收斂到 exact：
 
 # %%
+from cl_helpers.experiments.fisher_kinds import sampled_fisher_ratios
+
 draws = pick(64, 8)
 ratios = sampled_fisher_ratios(model_0, x0, draws=draws, seed=0)   # total of each draw / total of exact
 for k in sorted({1, 4, 16, draws}):
@@ -328,6 +330,8 @@ print(f"{n} samples: loop {t_loop * 1000:.0f} ms, closed form {t_fast * 1000:.1f
 # $\lambda = 100$（3.4 節會說明怎麼選）。
 
 # %%
+from cl_helpers.metrics import new_task_accuracy
+
 LAM = 100.0
 naive = train_stream(stream, "naive", epochs=EPOCHS)
 ewc = train_stream(stream, get_strategy("ewc", lam=LAM), epochs=EPOCHS)
@@ -350,7 +354,6 @@ course.expect(ewc.summary()["forgetting"] < naive.summary()["forgetting"] / 2, "
 course.expect(new_task_accuracy(ewc.acc_matrix) <= new_task_accuracy(naive.acc_matrix), "EWC 的新任務學得不比 naive 好")
 
 # %% [markdown]
-#
 # 用你在練習 3.1 寫的 penalty 量一量：兩個模型的最終參數，離 task 0 結束時的 $\theta^*_0$ 有多遠（以 $F_0$ 加權）？
 # 兩個 run 在 task 0 結束前完全相同（同一個 seed），所以 EWC 存下的 $\theta^*_0$ 也就是 naive 在那一刻的參數。
 
@@ -455,6 +458,8 @@ course.expect(forg[1e6] > forg[1e3], "lambda 再加大，遺忘反而又變多")
 # 只要 $\text{lr}\cdot\lambda F_i > 2$，就會越跳越遠。
 
 # %%
+from cl_helpers import ConfigError
+
 F_max = max(float(f.max()) for f in ewc.strategy.fishers[0].values())
 for lam in (1e2, 1e4):
     lr = 0.01
@@ -474,6 +479,8 @@ for lam in (1e2, 1e4):
 # 再量 task 0 的 accuracy。如果遺忘來自重要參數的抖動，放回去就會恢復；如果來自 Fisher 小的參數，放回去也沒用。
 
 # %%
+from cl_helpers.experiments.stiffness import restore_by_importance
+
 stiff_run = by_lam[max(lams)]
 restored = restore_by_importance(stiff_run, task=0, fractions=(0.5, 0.9, 0.99))
 print(f"lambda {stiff_run.strategy.lam:g}: task 0 right after learning it {stiff_run.acc_matrix[0, 0]:.3f}, "
@@ -520,6 +527,11 @@ print(format_table(runs5))
 for r in runs5[1:]:
     stored = sum(f.numel() for fisher in r.strategy.fishers for f in fisher.values())
     print(f"{r.method:<13} {len(r.strategy.fishers)} Fisher(s) stored: {2 * stored:,} floats with the anchors")
+f5 = {r.method: r.summary()["forgetting"] for r in runs5}
+new5 = {r.method: new_task_accuracy(r.acc_matrix) for r in runs5}
+print("new-task accuracy: " + ", ".join(f"{m} {a:.3f}" for m, a in new5.items()))
+course.expect(f5["online g=1"] < f5["ewc"], "online EWC 忘得比分開存的 EWC 少")
+course.expect(f5["online g=0.5"] > f5["online g=1"], "gamma = 0.5 比 gamma = 1 忘得多")
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
@@ -531,14 +543,17 @@ plt.show()
 # %% [markdown]
 # 在這個 stream 上，online EWC 的遺忘反而比分開存的 EWC 少：分開的 penalty 把參數拉向好幾個不同的舊 anchor
 # （$\theta^*_0$ 對 task 1 之後的任務並不好），而 online 的 anchor 是最新的參數，它已經兼顧了之前所有任務。
-# $\gamma = 0.5$ 讓新任務學得好一點、舊任務忘得多一點。兩者的訓練時間在這個大小下差不多，差別在記憶體：
+# $\gamma = 0.5$ 讓舊任務忘得多一點（Fisher 衰減，彈簧變鬆；新任務的 accuracy 見上面印出的那一行）。
+# 兩者的訓練時間在這個大小下差不多（表中的 seconds），差別在記憶體：
 # 分開的 EWC 每個任務存一份 Fisher 與 anchor（每份都和模型一樣大），online 永遠只存一份。
 #
 # ## 3.6 動手試試：$\lambda$ 與 epochs
 #
 # 拖動 slider（放開滑鼠才會重新訓練；看過的設定會被 cache）。試試：
 # - $\lambda$ 從 1 拉到 $10^6$：遺忘先消失，然後最後一個任務學不起來。
-# - epochs 加多：naive 會忘得更多；EWC 呢？
+# - epochs 加多：EWC 的遺忘會變嗎？（第 1 章量過 naive：epochs 的影響比 learning rate 小。）
+#
+# slider 一開始是 $\lambda = 10^4$（$\lambda = 100$ 就是 3.3 節的圖）。
 
 # %%
 from cl_helpers.teaching.widgets import explore, lambda_slider, epochs_slider
@@ -549,11 +564,11 @@ def run(lam, epochs, report):   # report(done, total) drives the slider's progre
 
 def show(r):
     s = r.summary()
-    text = (f"lambda = {r.strategy.lam:.0e} | epochs = {r.config['epochs']} | ACC {s['acc']:.3f} | "
+    text = (f"λ = {r.strategy.lam:.0e} | epochs = {r.config['epochs']} | ACC {s['acc']:.3f} | "
             f"forgetting {s['forgetting']:.3f} | new-task acc {new_task_accuracy(r.acc_matrix):.3f}")
     return plots.plot_run(r), text
 
-explore(run, show, lam=lambda_slider(LAM, 1.0, 1e7, description="EWC lambda"),
+explore(run, show, lam=lambda_slider(1e4, 1.0, 1e7, description="EWC λ"),
         epochs=epochs_slider(EPOCHS, 1, 5))
 
 # %% [markdown]
@@ -563,7 +578,24 @@ explore(run, show, lam=lambda_slider(LAM, 1.0, 1e7, description="EWC lambda"),
 #   Gaussian prior（對角 Laplace approximation）。
 # - Fisher 衡量「動這個參數會改變多少預測」。四種 Fisher 形狀幾乎相同，大小不同；對 `nn.Linear` 可以用 closed form
 #   一次算完，不需要逐樣本的 loop。
-# - $\lambda$ 的有效範圍取決於 Fisher 與 loss 的正規化：一定要自己掃。在這裡 $10^2$–$10^3$ 最好。
+# - $\lambda$ 的有效範圍取決於 Fisher 與 loss 的歸一化（平均或加總、有沒有 1/2）：一定要自己掃。在這裡 $10^2$–$10^3$ 最好。
+# - $\lambda$ 太大時遺忘又變多：藏在 Fisher 小的參數裡（3.4 節的測試），不是 Adam 讓重要參數抖動造成的。
 # - Online EWC 只存一份 Fisher，任務多時更省，在這裡也忘得更少。
 # - EWC 不需要存舊資料，但它只「凍住」重要的參數；任務很多、或新舊任務需要同一批參數時，容量終究不夠。
 #   下一章換一個角度：不改舊的權重，而是為新任務加上**低秩 adapter**（LoRA）。
+#
+# ## 延伸閱讀
+#
+# - J. Kirkpatrick et al. Overcoming catastrophic forgetting in neural networks.
+#   [arXiv:1612.00796](https://arxiv.org/abs/1612.00796), 2017（*PNAS*）。
+# - F. Huszár. Note on the quadratic penalties in elastic weight consolidation.
+#   [arXiv:1712.03847](https://arxiv.org/abs/1712.03847), 2018.（為什麼 anchor 應該在最新的 $\theta^*$）
+# - J. Schwarz et al. Progress & compress: a scalable framework for continual learning.
+#   [arXiv:1805.06370](https://arxiv.org/abs/1805.06370), 2018.（online EWC）
+# - F. Kunstner, L. Balles, P. Hennig. Limitations of the empirical Fisher approximation for natural gradient descent.
+#   [arXiv:1905.12558](https://arxiv.org/abs/1905.12558), 2019.（empirical Fisher 為什麼不是 Fisher）
+# - J. Martens. New insights and perspectives on the natural gradient method.
+#   [arXiv:1412.1193](https://arxiv.org/abs/1412.1193), 2014.（Fisher 與 Hessian 的關係）
+# - 李宏毅，機器學習 2021 春，Life-long Learning 第二講（EWC、SI、MAS 等 regularization 方法）：
+#   [課程網頁](https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php)。
+# - 作業：[ML 2022 春 HW14](https://speech.ee.ntu.edu.tw/~hylee/ml/2022-spring.php)（在 rotated MNIST 上實作 EWC、MAS、SI）。

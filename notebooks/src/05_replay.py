@@ -2,15 +2,19 @@
 # # 第 5 章：Replay 與三大類方法 (Experience Replay)
 #
 # 前兩章的 EWC 與 LoRA 各自代表一類方法。這一章先把 continual learning 的方法整理成三大類，
-# 再深入第二類：**replay**（重播舊資料）。這一章：
+# 再深入第二類：**replay**（重播舊資料）。**這一章你會學到：**
 # 1. 三大類方法：regularization、replay、architecture，以及它們在記憶體、新任務、舊任務之間的取捨；
 # 2. **Experience replay** 與 **reservoir sampling**：固定大小的記憶體，如何公平地保留整條資料流；
 # 3. 練習：自己寫 reservoir sampling（有自動檢查），並看看課程原本 notebook 的 bug 會造成什麼；
-# 4. **Class-incremental split MNIST**：EWC、SI 只剩約 20%，replay 卻有 80% 以上。這是本章最重要、也最令人意外的結果；
+# 4. **Class-incremental split MNIST**：EWC、SI 和 naive 一樣停在約 0.2，replay 卻高得多；同樣的 EWC、SI 在
+#    **task-incremental** 情境（同一份資料）卻幾乎不遺忘。這是本章最重要、也最令人意外的結果；
 # 5. 用 slider 調 buffer size，看記憶體大小與遺忘的關係；
 # 6. 簡介 **A-GEM** 與 **LwF**，各跑一次。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 18 秒（課程的 MNIST 子集：6,309 張訓練圖）；下載完整 MNIST 後，split MNIST 每個任務的資料約多 10 倍，這部分會久幾倍。本次沒有 GPU 可測；模型很小，GPU 主要省下 split MNIST 的時間。
+# 資料：split MNIST 每兩個數字取訓練集最前面的 1,100 張圖（測試 1,000 張），課程附的 MNIST 子集（前 6,309 張）
+# 與完整 MNIST 結果相同。完整 MNIST 每兩個數字約有 12,000 張；用全部的資料，replay 的數字會更高（見 5.3 節的文獻值）。
+#
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 18 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -65,8 +69,9 @@ device = course.setup(seed=0)
 # $$\frac{M}{n}\left(1 - \frac{M}{n+1}\cdot\frac{1}{M}\right) = \frac{M}{n}\cdot\frac{n}{n+1} = \frac{M}{n+1}.$$
 # 所以看完 $n+1$ 個樣本後，每個樣本留下的機率都是 $M/(n+1)$。
 #
-# **課程原本 notebook 的 bug**：buffer 滿了之後就什麼都不做。結果 buffer 永遠只有最前面的 $M$ 個樣本，
-# 也就是（幾乎）只有 task 0 的資料，之後的任務完全不會被重播。
+# **課程原本 notebook 的 bug**：它的 `add_task_samples` 一加完這個任務的 `num_samples` 個樣本就 `return`，
+# 後面負責把 buffer 縮回容量的 eviction 迴圈**永遠執行不到**。結果 buffer 每個任務都變大，**超過**它的容量 $M$，
+# 而且（另一個 bug）訓練時從來沒有用到這個 buffer：所謂的 replay 其實就是 naive fine-tuning。
 
 # %% [markdown]
 # ## 練習 5.1：reservoir sampling
@@ -74,7 +79,7 @@ device = course.setup(seed=0)
 # 完成 `reservoir_add`：把 stream 中的第 `n_seen` 個 item（從 0 開始數）提供給 `buffer`（一個 Python list），
 # **直接修改** `buffer`（in place），不回傳任何東西。`rand_int(n)` 會回傳 $[0, n)$ 中的一個均勻隨機整數：
 # 所有的隨機抽樣都請用它（每個 item 最多抽一次），檢查器會提供固定的 `rand_int`，所以結果是可重現的。
-# 卡住了？`reservoir_exercise.hint(1)`、`hint(2)`。沒寫完也沒關係，後面會用參考答案。
+# 卡住了？`reservoir_exercise.hint(1)`、`reservoir_exercise.hint(2)`……最後一步是解答。沒寫完也沒關係，後面會用參考答案。
 
 # %% tags=["exercise"]
 def reservoir_add(buffer, capacity, n_seen, item, rand_int):
@@ -95,41 +100,48 @@ my_reservoir_add = reservoir_exercise.check(reservoir_add)
 
 # %% [markdown]
 # 檢查器會在固定的情況（buffer 還沒滿、滿了且抽到要留下、滿了且抽到要丟掉）與很多條隨機 stream 上比較你的答案，
-# 並指出常見錯誤：滿了就不再取代（原 notebook 的 bug）、每次都取代、$n$ 差一（`rand_int(n_seen)`）、超過容量。
+# 並指出常見錯誤：超過容量（原 notebook 的 bug：一直 append、從不 evict）、滿了就不再取代、每次都取代、
+# $n$ 差一（`rand_int(n_seen)`）。
 #
 # 實際驗證「均勻」：把 item 0..199 依序丟進容量 20 的 buffer，重複很多次，數每個 item 最後留在 buffer 裡的比例。
-# 左邊是你的函式（或參考答案），右邊是原 notebook 的寫法：
+# 左邊是你的函式（或參考答案），右邊是原 notebook 的行為（加進去就 return，從不 evict）：
 
 # %%
 from cl_helpers.experiments.reservoir import keep_frequencies
 from cl_helpers.plots import plot_keep_frequencies
 
-def course_notebook_add(buffer, capacity, n_seen, item, rand_int):   # the original notebook's version
-    if len(buffer) < capacity:
-        buffer.append(item)
+def course_notebook_add(buffer, capacity, n_seen, item, rand_int):   # the original notebook's behaviour
+    buffer.append(item)   # it returns right after adding, so the eviction that follows never runs
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.4), sharey=True)
-for fn, ax, name in ((my_reservoir_add, axes[0], "reservoir_add"), (course_notebook_add, axes[1], "no eviction (bug)")):
+for fn, ax, name in ((my_reservoir_add, axes[0], "reservoir_add"), (course_notebook_add, axes[1], "never evicts (bug)")):
     freq = keep_frequencies(fn, n_items=200, capacity=20, repeats=pick(1000, 200), seed=0)
     plot_keep_frequencies(freq, capacity=20, ax=ax, title=f"{name}: keep rate of each item")
-    print(f"{name:>20}: items 0-19 kept {freq[:20].mean():.2f}, items 180-199 kept {freq[180:].mean():.2f}")
+    buffer = []
+    for n in range(200):
+        fn(buffer, 20, n, n, lambda k: 0)
+    print(f"{name:>20}: items 0-19 kept {freq[:20].mean():.2f}, items 180-199 kept {freq[180:].mean():.2f}, "
+          f"buffer holds {len(buffer)} items (capacity 20)")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
 # `cl_helpers.buffer.ReplayBuffer` 用的是同一個 algorithm R，只是一次處理整個 batch、而且資料一直留在 device 上
 # （`reservoir_slots` 一次抽出整個 batch 的 $j$）。把 split MNIST 的 5 個任務依序放進容量 1000 的 buffer，
-# 每個任務結束後 buffer 裡各任務的樣本數應該大致相等（每個任務的訓練樣本數差不多）：
+# 每個任務結束後 buffer 裡各任務的樣本數應該大致相等（每個任務的訓練樣本數一樣），而且永遠不超過容量：
 
 # %%
 from cl_helpers.buffer import ReplayBuffer
 
-split = make_stream("split", scenario="class", train_size=pick(None, 300), test_size=pick(1000, 300), device=device)
+SPLIT_TRAIN = pick(1100, 300)   # first images of each digit pair: the same on the course subset and full MNIST
+split = make_stream("split", scenario="class", train_size=SPLIT_TRAIN, test_size=pick(1000, 300), device=device)
 print(split)
 buffer = ReplayBuffer(capacity=1000, policy="reservoir", seed=0)
 for task in split:
     buffer.add(task.x_train, task.y_train, task.id)
     print(f"after task {task.id} ({task.name}): {len(buffer)} stored, per task: {buffer.task_counts()}")
+counts = buffer.task_counts().values()
+course.expect(len(buffer) == 1000 and max(counts) < 1.5 * min(counts), "buffer 不超過容量，而且各任務的樣本數大致相等")
 
 # %% [markdown]
 # ## 5.3 Class-incremental split MNIST：regularization 失效，replay 有效
@@ -156,10 +168,21 @@ print(format_table(cil))
 plots.plot_comparison(cil, title="class-incremental split MNIST (5 tasks, one 10-way head)")
 plt.show()
 
+# %%
+acc = {r.method: r.summary()["acc"] for r in cil}
+old_tasks = {r.method: r.acc_matrix[-1, :-1].max() for r in cil}
+print(", ".join(f"{m}: ACC {a:.3f} (best old task at the end {old_tasks[m]:.2f})" for m, a in acc.items()))
+for m in ("naive", "ewc", "si"):
+    course.expect(acc[m] < 0.25 and old_tasks[m] < 0.05, f"{m} 在 class-incremental 中只剩最後一個任務，ACC 約 0.2")
+course.expect(acc["replay"] > acc["naive"] + 0.4, "replay 遠高於 naive")
+fwt = {round(r.summary()["fwt"], 6) for r in cil}
+print(f"FWT of every method: {sorted(fwt)}")
+course.expect(len(fwt) == 1, "class-incremental 中每個方法的 FWT 都一樣")
+
 # %% [markdown]
-# EWC 與 SI 和 naive 幾乎一樣：ACC 約 0.2，也就是「只有最後一個任務是對的」。replay 則高出很多。
-# 這**不是**我們的實作有問題，而是文獻中的標準結果。Hsu et al. (2018) 在完整的 split MNIST 上
-# （60,000 張訓練圖；我們只用約 6,300 張）得到：
+# EWC 與 SI 和 naive 幾乎一樣：ACC 約 0.2，而且舊任務全部是 0，只剩最後一個任務有分數（上面印出的數字）。
+# replay 則高出很多。這**不是**我們的實作有問題，而是文獻中的標準結果。Hsu et al. (2018) 在完整的 split MNIST 上
+# （每兩個數字約 12,000 張訓練圖；我們每兩個數字只用前 1,100 張）得到：
 #
 # | 方法 | class-incremental split MNIST ACC（Hsu et al. 2018） |
 # |---|---|
@@ -179,6 +202,11 @@ plt.show()
 #    根本沒被學過，也就沒有東西可以保護。
 # 3. Replay 讓舊類別的樣本和新類別的樣本出現在同一個 batch：模型直接學到跨任務的比較。這正是 class-incremental 需要的。
 #
+# **表中的 FWT 為什麼每個方法都一樣（而且是負的）？** FWT 比較「還沒學 task $j$ 時」的 accuracy $R_{j-1,j}$ 與隨機初始化的
+# $b_j$。在 class-incremental 中，task $j$ 的類別在學到它之前從來不是訓練目標，cross-entropy 一直把它們的 logits 往下壓，
+# 模型**從不**預測它們：$R_{j-1,j} = 0$，不管用哪個方法。於是 FWT $= -\text{mean}_j\, b_j$，只由（每個方法都相同的）
+# 隨機初始化決定。在這個情境中 FWT 量不到任何方法的差別。
+#
 # 看看 EWC 的最終模型把 task 0（數字 0 和 1）的測試圖片判成什麼：
 
 # %%
@@ -189,7 +217,53 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# 左邊（EWC）：幾乎所有 0 和 1 都被判成 8 或 9。右邊（replay）：大部分仍然是 0 和 1。
+# 左邊（EWC）：0 和 1 都被判成最後學的類別，沒有一張判對。右邊（replay）：大部分仍然是 0 和 1。
+
+# %%
+ewc_pred = cil[1].acc_matrix[-1, 0]
+course.expect(ewc_pred < 0.05 and cil[3].acc_matrix[-1, 0] > 0.5, "EWC 把 task 0 全部判錯；replay 大部分判對")
+
+# %% [markdown]
+# ### 同一份資料，換成 task-incremental
+#
+# 問題出在情境，不在 EWC、SI 本身。同樣的圖片、同樣的訓練順序，只把模型換成每個任務一個 2 類的 head，
+# 測試時告訴它 task id（第 1 章的 task-incremental）：
+
+# %%
+split_til = make_stream("split", scenario="task", train_size=SPLIT_TRAIN, test_size=pick(1000, 300), device=device)
+til = run_methods(split_til, ["naive", "ewc", "si"], config)
+print(f"{'method':<8}{'task-IL ACC':>13}{'class-IL ACC':>14}")
+for t_run, c_run in zip(til, cil):
+    print(f"{t_run.method:<8}{t_run.summary()['acc']:>13.3f}{c_run.summary()['acc']:>14.3f}")
+til_acc = {r.method: r.summary()["acc"] for r in til}
+course.expect(min(til_acc.values()) > 0.9, "task-incremental 中，naive、EWC、SI 的 ACC 都在 0.9 以上")
+course.expect(til_acc["ewc"] >= til_acc["naive"] - 0.005 and til_acc["si"] >= til_acc["naive"] - 0.005,
+              "task-incremental 中 EWC、SI 不比 naive 差")
+
+# %% [markdown]
+# 同樣的 EWC、SI，task-incremental 中幾乎不遺忘（naive 本身在這裡也忘得不多：每個任務有自己的 head，
+# 新任務改不到舊任務的「答案格式」），class-incremental 中卻和 naive 一樣只剩約 0.2。
+#
+# 自己切換看看：選一個方法和情境（放開後才訓練；看過的組合會被 cache）：
+
+# %%
+import ipywidgets as W
+from cl_helpers.teaching.widgets import explore
+
+streams = {"class": split, "task": split_til}
+
+def run(scenario, method, report):   # report(done, total) drives the slider's progress bar
+    return train_stream(streams[scenario], get_strategy(method), config, progress=False, report=report)
+
+def show(r):
+    s = r.summary()
+    text = (f"{r.config['scenario']}-incremental | {r.method} | ACC {s['acc']:.3f} | forgetting {s['forgetting']:.3f}")
+    return plots.plot_run(r), text
+
+explore(run, show, scenario=W.ToggleButtons(options=["task", "class"], value="task", description="scenario"),
+        method=W.ToggleButtons(options=["naive", "ewc", "si", "replay"], value="si", description="method"))
+
+# %% [markdown]
 #
 # ## 5.4 動手試試：buffer size
 #
@@ -205,7 +279,7 @@ ask("buffer 從 100 個樣本一路加大，ACC 會怎樣？",
             "ACC 只再慢慢上升。下面印出實測的數字。")
 
 # %%
-from cl_helpers.teaching.widgets import explore, buffer_slider
+from cl_helpers.teaching.widgets import buffer_slider
 from cl_helpers.plots import plot_buffer_effect
 
 n_train = sum(len(task.y_train) for task in split)
@@ -215,6 +289,10 @@ for size in pick([100, 300, 1100, 3000], [100, 1100]):
     acc_by_size[size] = r.summary()["acc"]
     print(f"buffer size {size:>5} ({size / n_train:5.1%} of the training data): ACC {acc_by_size[size]:.3f}")
 baselines = {"naive": cil[0].summary()["acc"], "EWC": cil[1].summary()["acc"]}
+small, large = min(acc_by_size), max(acc_by_size)
+course.expect(acc_by_size[small] > baselines["naive"] + 0.3, "幾百個樣本的 buffer 就讓 ACC 遠高於 naive")
+course.expect(acc_by_size[large] - acc_by_size[small] < acc_by_size[small] - baselines["naive"],
+              "再加大 buffer，報酬遞減")
 
 # %%
 def run(buffer_size, report):   # report(done, total) drives the slider's progress bar
@@ -230,8 +308,8 @@ def show(r):
 explore(run, show, buffer_size=buffer_slider(500, 50, 5000, 50))
 
 # %% [markdown]
-# 觀察：只要幾百個樣本（訓練資料的約 5%），ACC 就從 naive 的約 0.19 跳到 0.8 左右；再加大 buffer，報酬很快遞減。
-# ACC 停在 0.8 多一點、低於 joint training（第 6 章，約 0.93），原因有二：每個任務只訓練 5 個 epochs；
+# 觀察：只要幾百個樣本（訓練資料的幾個百分比），ACC 就從 naive 的約 0.2 大幅跳升；再加大 buffer，報酬很快遞減
+# （上面印出的數字）。ACC 仍低於 joint training（第 6 章），原因有二：每個任務只訓練幾個 epochs；
 # 而且每個 mini-batch 有一半是最新的兩個類別、另一半由所有舊類別分，新舊類別不平衡，模型偏向新類別。
 # Hsu et al. 用完整的 MNIST（每個任務約 12,000 張）得到 90.8%。
 #
@@ -244,16 +322,31 @@ explore(run, show, buffer_size=buffer_slider(500, 50, 5000, 50))
 # - **LwF**（Learning without Forgetting, Li & Hoiem 2016）**不存任何資料**：學新任務時，把上一個任務結束時的模型凍結，
 #   要求新模型在**目前的輸入**上，舊類別的輸出（softmax with temperature）和舊模型一樣（knowledge distillation）。
 #   它屬於 regularization（保護輸出而不是參數），所以在 class-incremental 情境遇到和 EWC 一樣的問題。
+#   `cl_helpers` 的 distillation 項乘上 $T^2$（Hinton et al. 2015 的做法，讓 gradient 的大小不隨 $T$ 改變），
+#   Li & Hoiem 原文沒有這個係數：這裡 $T = 2$、`alpha = 1` 相當於原文的 $\lambda_o = 4$。
 #
 # 在同一條 stream 上各跑一次（memory 同樣 1100 個樣本）：
 
 # %%
 others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"memory_size": 1100}})
-print(format_table([cil[0], cil[3], *others]))
+lwf_paper = train_stream(split, get_strategy("lwf", alpha=0.25), config, progress=False)   # Li & Hoiem's weight 1
+lwf_paper.method = "lwf (no T^2)"
+print(format_table([cil[0], cil[3], *others, lwf_paper]))
+agem, lwf = others
+for r in (cil[0], lwf, lwf_paper):
+    print(f"{r.method:<13} final accuracy per task: {', '.join(f'{a:.2f}' for a in r.acc_matrix[-1])}")
+course.expect(acc["naive"] + 0.2 < agem.summary()["acc"] < acc["replay"], "A-GEM 比 naive 好很多，但不如 replay")
+course.expect(max(lwf.summary()["acc"], lwf_paper.summary()["acc"]) < 0.3, "LwF 在 class-incremental 中救不回舊類別")
+course.expect(abs(lwf_paper.summary()["acc"] - acc["naive"]) <= abs(lwf.summary()["acc"] - acc["naive"]) + 0.005,
+              "拿掉 T^2 之後，LwF 更接近 naive")
 
 # %% [markdown]
-# A-GEM 比 naive 好很多，但不如 replay：投影只防止 memory 上的 loss 上升，卻沒有直接訓練舊類別與新類別的比較。
-# LwF 在 class-incremental 情境和 naive 差不多。
+# - A-GEM 比 naive 好很多，但不如 replay：投影只防止 memory 上的 loss 上升，卻沒有直接訓練舊類別與新類別的比較。
+# - LwF 也停在 0.2 附近：舊任務一樣歸零。它只要求新模型在新圖片上「舊類別之間的相對機率」和舊模型一樣，
+#   從來沒有要求舊類別的 logit 和新類別比，所以新類別照樣把舊類別壓下去。
+# - LwF 的 ACC 和 naive 差幾個百分點，差在**最後學的一兩個任務**（上面印出的每個任務的 accuracy）：distillation 項
+#   把模型拉住，最新的任務學得少一點、前一個任務偶爾留下一點，ACC 就跟著上下變。把 $T^2$ 拿掉（`alpha = 0.25`，
+#   原文的權重），拉力變小，結果更接近 naive。
 
 # %% [markdown]
 # ## 練習 5.2：把 replay 放進你的 training loop
@@ -306,18 +399,28 @@ my_train_task_replay = replay_loop_exercise.check(train_task_replay)
 # - 三大類方法：regularization（EWC、SI、MAS、LwF）不存資料但只保護舊任務「內部」的區分；
 #   replay 存少量舊資料；architecture（Progressive Networks、per-task LoRA）不遺忘但需要 task id。
 # - Reservoir sampling（algorithm R）讓固定大小的 buffer 隨時都是整條 stream 的均勻樣本：滿了之後，第 $n$ 個樣本以機率
-#   $M/(n+1)$ 取代一個隨機位置。「滿了就不換」的 bug 會讓 buffer 只剩第一個任務。
-# - **Class-incremental 情境中，EWC、SI 與 naive 一樣只有約 20%；replay 用約 1000 個樣本就有 80% 以上**（Hsu et al. 2018：
-#   EWC 19.8%、SI 19.7% vs replay 90.8%）。選方法前，先確認你的問題是哪一種情境（van de Ven & Tolias 2019）。
+#   $M/(n+1)$ 取代一個隨機位置。課程原本 notebook 的 buffer 一直 append、從不 evict，超過容量，而且訓練時根本沒用到它。
+# - **Class-incremental 情境中，EWC、SI、LwF 與 naive 一樣只有約 0.2；replay 用約 1000 個樣本就遠高於它們**
+#   （Hsu et al. 2018：EWC 19.8%、SI 19.7% vs replay 90.8%）。同樣的方法在 task-incremental 情境幾乎不遺忘。
+#   選方法前，先確認你的問題是哪一種情境（van de Ven & Tolias 2019）。
 # - 下一章：自己實作 SI，並在同一張表上比較所有方法。
 #
-# ### 參考文獻
+# ## 延伸閱讀
 #
 # - J. S. Vitter. Random sampling with a reservoir. *ACM Transactions on Mathematical Software*, 1985.
 # - Y.-C. Hsu, Y.-C. Liu, A. Ramasamy, Z. Kira. Re-evaluating continual learning scenarios: a categorization and case
-#   for strong baselines. NeurIPS Continual Learning Workshop, 2018 (arXiv:1810.12488).
-# - G. M. van de Ven, A. S. Tolias. Three scenarios for continual learning. arXiv:1904.07734, 2019.
-# - D. Rolnick, A. Ahuja, J. Schwarz, T. Lillicrap, G. Wayne. Experience replay for continual learning. NeurIPS 2019.
-# - A. Chaudhry, M. Ranzato, M. Rohrbach, M. Elhoseiny. Efficient lifelong learning with A-GEM. ICLR 2019.
-# - Z. Li, D. Hoiem. Learning without forgetting. ECCV 2016.
-# - M. De Lange et al. A continual learning survey: defying forgetting in classification tasks. *IEEE TPAMI*, 2021.
+#   for strong baselines. [arXiv:1810.12488](https://arxiv.org/abs/1810.12488), 2018.
+# - G. M. van de Ven, A. S. Tolias. Three scenarios for continual learning. [arXiv:1904.07734](https://arxiv.org/abs/1904.07734), 2019.
+# - D. Rolnick, A. Ahuja, J. Schwarz, T. Lillicrap, G. Wayne. Experience replay for continual learning.
+#   [arXiv:1811.11682](https://arxiv.org/abs/1811.11682), 2019.
+# - A. Chaudhry, M. Ranzato, M. Rohrbach, M. Elhoseiny. Efficient lifelong learning with A-GEM.
+#   [arXiv:1812.00420](https://arxiv.org/abs/1812.00420), 2019.
+# - Z. Li, D. Hoiem. Learning without forgetting. [arXiv:1606.09282](https://arxiv.org/abs/1606.09282), 2016.
+# - G. Hinton, O. Vinyals, J. Dean. Distilling the knowledge in a neural network.
+#   [arXiv:1503.02531](https://arxiv.org/abs/1503.02531), 2015.（$T^2$ 的由來）
+# - M. De Lange et al. A continual learning survey: defying forgetting in classification tasks.
+#   [arXiv:1909.08383](https://arxiv.org/abs/1909.08383), 2019（*IEEE TPAMI* 2021）。
+# - 李宏毅，機器學習 2021 春，Life-long Learning（replay、generative replay 與三類方法）：
+#   [課程網頁](https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php)。
+# - 作業：[ML 2025 春 HW6](https://speech.ee.ntu.edu.tw/~hylee/ml/2025-spring.php) 的提示之一「用原模型重新生成的
+#   self-instruct 資料一起訓練」，就是 replay 的精神。
