@@ -1,4 +1,4 @@
-"""Chapter 6 exercise: SI's bookkeeping around backward and step in the loop, checked against train_stream with `si`.
+"""Chapter 6 exercise 6.1d: SI's bookkeeping around backward and step, checked against train_stream with `si`.
 
 `train_task_si(model, task, epochs, batch_size, lr, gen, si)`: `si` is an `SIState` (flat vectors) that the
 package prepares before each task (omega = 0) and consolidates after it, as the `si` strategy does
@@ -126,7 +126,7 @@ def _before(si: SIState):
 
 
 si_loop_exercise = LoopExercise(
-    "練習 6.3：把 SI 放進 training loop", reference_train_task_si,
+    "練習 6.1d：把 SI 放進 training loop", reference_train_task_si,
     lambda: make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0),
     lambda: SI(c=C, xi=XI),
     hints=["在 backward 與 step 的前後：task loss 的 backward 一結束，就複製 gradient（grad_task）與參數（before）；"
