@@ -47,3 +47,13 @@ def test_numpy_booleans_are_accepted(monkeypatch):
     assert expect(np.float64(0.3) > 0.2, "numpy comparison")
     with pytest.raises(ClaimError):
         expect(np.bool_(False), "numpy false")
+
+
+def test_full_only_claims_are_skipped_in_fast_mode_and_checked_when_saving(monkeypatch, capsys):
+    monkeypatch.setenv("CL_FAST", "1")
+    monkeypatch.delenv("CL_CHECK_CLAIMS", raising=False)
+    assert expect(False, "needs full sizes", full_only=True) is None and capsys.readouterr().out == ""
+    monkeypatch.delenv("CL_FAST")
+    monkeypatch.setenv("CL_CHECK_CLAIMS", "1")
+    with pytest.raises(ClaimError, match="needs full sizes"):
+        expect(False, "needs full sizes", full_only=True)
