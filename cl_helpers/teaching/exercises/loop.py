@@ -227,9 +227,10 @@ class LoopExercise(Exercise):
     """A training-loop exercise: the student's loop against train_stream with a strategy, on a small stream.
 
     `strategy()` makes a fresh strategy for train_stream; `state(stream, settings)` makes what the loop
-    shares across tasks (an EWC memory, a replay buffer...), from which `extra(state)(model, t)` gives task t's extra
-    keyword arguments (called before the task, like a strategy's before_task) and `after_task(state)(model, task)` does the strategy's end-of-task work. `mistakes`
-    are known wrong loops, named when the student's matrix equals theirs.
+    shares across tasks (an EWC memory, a replay buffer...). From it, `extra(state)(model, t)` gives task t's
+    extra keyword arguments (called before the task, like a strategy's before_task) and
+    `after_task(state)(model, task)` does the strategy's end-of-task work. `mistakes` are known wrong loops,
+    named when the student's accuracy matrix equals theirs.
     """
 
     def __init__(self, title: str, reference: Callable[..., Any], make_stream: Callable[[], TaskStream],
