@@ -86,3 +86,20 @@ def test_replay_that_replaces_the_current_batch_is_named():
 
     report = replay_loop_exercise.run(make_loop(mix=replay_only))
     assert "目前任務的樣本從來沒進到 model" in "\n".join(report.failed)
+
+
+def test_a_loop_with_fused_adam_is_bit_identical_to_train_stream():
+    import functools
+
+    from cl_helpers import train_stream
+    from cl_helpers.teaching.exercises.loop import play_loop
+
+    stream = loop_exercise.make_stream()
+    settings = loop_exercise.settings
+    fused = make_loop(optimizer=functools.partial(torch.optim.Adam, fused=True))
+    mine = play_loop(fused, stream, settings, watch=False)
+    r = train_stream(stream, "naive", epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
+                     seed=settings.seed, hidden=settings.hidden, progress=False)
+    weights = torch.cat([p.detach().reshape(-1) for p in r.model.parameters()])
+    assert torch.equal(mine.weights, weights)
+    assert (mine.acc_matrix == r.acc_matrix).all()
