@@ -28,7 +28,7 @@ def helpers_workload(root, download: bool, train_size: int, test_size: int, epoc
     seconds["data"] = time.perf_counter() - start
     out = {}
     methods = {"naive": "naive",
-               "ewc": get_strategy("ewc", lam=lam, fisher_kind="argmax", fisher_samples=fisher_samples)}
+               "ewc": get_strategy("ewc", lam=lam, fisher_kind="argmax", importance_samples=fisher_samples)}
     for name, method in methods.items():
         start = time.perf_counter()
         out[name] = train_stream(stream, method, epochs=epochs, seed=seed, progress=False)
@@ -141,7 +141,7 @@ def report(m: dict) -> tuple[str, dict]:
         "sample, DataLoader, permutation per batch, evaluation of the tasks seen so far through test "
         "DataLoaders, the Fisher by one backward per sample; its `data` phase only opens the files, the "
         "decoding is paid in every epoch. cl_helpers: `make_stream`, `train_stream` (naive; "
-        "`get_strategy('ewc', lam=..., fisher_kind='argmax', fisher_samples=...)`), `compare_finetuning`; "
+        "`get_strategy('ewc', lam=..., fisher_kind='argmax', importance_samples=...)`), `compare_finetuning`; "
         "it evaluates every task, seen or not, after every epoch: more evaluation than the course style.",
         "",
         table(["phase", "course style, s", "cl_helpers, s", "speed-up", "floor, s", "cl_helpers / floor",

@@ -52,9 +52,7 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def new_adapter(self) -> "LoRALinear":
         """Start a fresh adapter (A random, B zero); an update merged earlier stays in the base weight."""
-        # As nn.Linear's own init (and PEFT's): uniform with bound 1/sqrt(in). B = 0 makes the update zero.
-        nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
-        nn.init.zeros_(self.B)
+        init_adapter(self.A, self.B)
         self.merged = False
         return self
 
@@ -90,6 +88,13 @@ class LoRALinear(nn.Module):
         """Sizes, rank, alpha and whether the update is merged, for print(model)."""
         return (f"in={self.in_features}, out={self.out_features}, rank={self.rank}, alpha={self.alpha:g}, "
                 f"merged={self.merged}")
+
+
+@torch.no_grad()
+def init_adapter(A: torch.Tensor, B: torch.Tensor) -> None:
+    """A fresh adapter in place: A as nn.Linear's own init (and PEFT's), B = 0 so that the update B A is zero."""
+    nn.init.kaiming_uniform_(A, a=math.sqrt(5))
+    nn.init.zeros_(B)
 
 
 def check_rank(rank: int, layer: nn.Linear, name: str = "") -> int:

@@ -63,11 +63,20 @@ def flat_params(params: Sequence[nn.Parameter]) -> torch.Tensor:
     return torch.cat([p.reshape(-1) for p in params])
 
 
-def flatten(tensors: Tensors) -> torch.Tensor:
-    """Detached tensors (Fisher, anchors, importances) as one vector, in the order given."""
-    return torch.cat([t.detach().reshape(-1) for t in _values(tensors)])
+def flat_grads(params: Sequence[nn.Parameter]) -> torch.Tensor:
+    """The parameters' .grad as one vector (zeros where a parameter has no gradient), in the order given."""
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+
+
+def set_flat_grads(params: Sequence[nn.Parameter], vector: torch.Tensor) -> None:
+    """Write a flat vector back into the parameters' .grad (the inverse of `flat_grads`)."""
+    for p, part in zip(params, unflatten(vector, params)):
+        if p.grad is None:
+            p.grad = part.clone()
+        else:
+            p.grad.copy_(part)
 
 
 def unflatten(vector: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """Views of a flat vector shaped like the tensors in `like` (the inverse of `flatten`, no copy)."""
+    """Views of a flat vector shaped like the tensors in `like` (the inverse of `flat_params`, no copy)."""
     return [part.view_as(t) for part, t in zip(torch.split(vector, [t.numel() for t in like]), like)]

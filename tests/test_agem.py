@@ -38,7 +38,7 @@ class CheckedAGEM(AGEM):
         super().after_backward(model)
         after = self.memory._gen.get_state()
         self.memory._gen.set_state(state)
-        x, y, tids = self.memory.sample(self.memory_batch_size)   # the batch the hook used
+        x, y, tids = self.memory.sample(self.replay_batch_size)   # the batch the hook used
         self.memory._gen.set_state(after)
         g_ref = torch.cat([r.reshape(-1) for r in torch.autograd.grad(
             F.cross_entropy(model(x, tids), y), params)])
@@ -56,7 +56,7 @@ class CheckedAGEM(AGEM):
 
 def test_hook_projects_real_conflicting_gradients(make_stream):
     stream = make_stream("permuted", n_tasks=2, train_size=1000, test_size=200)
-    s = CheckedAGEM(memory_size=200, memory_batch_size=64)
+    s = CheckedAGEM(buffer_size=200, replay_batch_size=64)
     train_stream(stream, s, epochs=1, progress=False)
     assert s.steps == 8                                      # every step of task 1, none of task 0
     assert s.conflicts >= 1                                  # permuted tasks do conflict
@@ -89,7 +89,7 @@ def test_memory_is_filled_at_task_ends_only(permuted_runs):
 
 
 def test_bad_params_are_one_line():
-    with pytest.raises(ConfigError, match="agem memory_batch_size 0 is out of range"):
-        get_strategy("agem", memory_batch_size=0)
-    with pytest.raises(ConfigError, match="unknown option 'lam' for agem; allowed: memory_size, memory_batch_size"):
+    with pytest.raises(ConfigError, match="agem replay_batch_size 0 is out of range"):
+        get_strategy("agem", replay_batch_size=0)
+    with pytest.raises(ConfigError, match="unknown option 'lam' for agem; allowed: buffer_size, replay_batch_size"):
         get_strategy("agem", lam=1.0)

@@ -129,8 +129,8 @@ def test_bad_hyperparameters_are_one_line():
     cases = [("ewc", dict(lam=0), "ewc lam 0 is out of range; allowed: (0, 1e+12]"),
              ("ewc", dict(lam=-5), "ewc lam -5 is out of range"),
              ("ewc", dict(fisher_kind="diag"), "unknown ewc fisher_kind 'diag'; allowed: exact, sampled, empirical"),
-             ("ewc", dict(fisher_samples=0), "ewc fisher_samples 0 is out of range; allowed: 1.."),
-             ("ewc", dict(fisher_samples=2.5), "ewc fisher_samples must be an integer, got 2.5"),
+             ("ewc", dict(importance_samples=0), "ewc importance_samples 0 is out of range; allowed: 1.."),
+             ("ewc", dict(importance_samples=2.5), "ewc importance_samples must be an integer, got 2.5"),
              ("ewc", dict(gamma=0.5), "unknown option 'gamma' for ewc"),
              ("online_ewc", dict(gamma=0), "online_ewc gamma 0 is out of range; allowed: (0, 1]"),
              ("online_ewc", dict(gamma=1.01), "online_ewc gamma 1.01 is out of range; allowed: (0, 1]")]

@@ -15,7 +15,7 @@ from cl_helpers.penalties import quadratic_penalty
 @pytest.fixture(scope="module")
 def ewc_run(make_stream):
     stream = make_stream("permuted", n_tasks=2, train_size=300, test_size=100)
-    return stream, train_stream(stream, get_strategy("ewc", lam=50.0, fisher_samples=64), epochs=1,
+    return stream, train_stream(stream, get_strategy("ewc", lam=50.0, importance_samples=64), epochs=1,
                                 hidden=(32,), progress=False)
 
 

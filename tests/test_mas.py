@@ -52,7 +52,7 @@ def test_multi_head_importance_uses_the_tasks_logits(make_stream, method):
 def test_importance_accumulates_and_penalty_is_lambda_quadratic(make_stream):
     stream = make_stream("permuted", n_tasks=2, train_size=300, test_size=50)
     torch.manual_seed(0)
-    s = get_strategy("mas", lam=3.0, samples=100)
+    s = get_strategy("mas", lam=3.0, importance_samples=100)
     model = s.setup(build_model(stream, (16,)), stream, TrainConfig())
     assert s.penalty(model) is None
     s.after_task(model, stream[0], stream)
@@ -86,8 +86,8 @@ def test_mas_forgets_less_than_naive(make_stream, on_mnist):
 
 def test_bad_hyperparameters_are_one_line():
     for kwargs, msg in [(dict(lam=0), "mas lam 0 is out of range; allowed: (0, 1e+12]"),
-                        (dict(samples=0), "mas samples 0 is out of range; allowed: 1..10000000"),
-                        (dict(samples=1.5), "mas samples must be an integer, got 1.5")]:
+                        (dict(importance_samples=0), "mas importance_samples 0 is out of range; allowed: 1..10000000"),
+                        (dict(importance_samples=1.5), "mas importance_samples must be an integer, got 1.5")]:
         with pytest.raises(ConfigError) as err:
             get_strategy("mas", **kwargs)
         assert str(err.value) == msg

@@ -57,7 +57,7 @@ def test_stored_inputs_are_the_transformed_ones(make_stream):
 
 def test_make_batch_appends_a_replay_batch_of_past_tasks(make_stream):
     stream = make_stream("split", scenario="task")
-    s = get_strategy("replay", buffer_size=64, batch_size=48)
+    s = get_strategy("replay", buffer_size=64, replay_batch_size=48)
     model = s.setup(build_model(stream), stream, TrainConfig())
     x, y, t = stream[1].x_train[:32], stream[1].y_train[:32], torch.full((32,), 1)
     assert s.make_batch(x, y, t, 0)[0].shape[0] == 32         # nothing to replay before the first task ends

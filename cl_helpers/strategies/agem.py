@@ -6,7 +6,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..buffer import ReplayBuffer
-from .base import Param, Strategy, register
+from ..penalties import flat_grads, set_flat_grads
+from .base import Strategy, register
+from .replay import memory_params
 
 
 def project_gradient(g: torch.Tensor, g_ref: torch.Tensor) -> torch.Tensor:
@@ -24,9 +26,9 @@ def project_gradient(g: torch.Tensor, g_ref: torch.Tensor) -> torch.Tensor:
 class AGEM(Strategy):
     """Averaged Gradient Episodic Memory (Chaudhry et al. 2019, "Efficient lifelong learning with A-GEM").
 
-    At the end of each task its training examples are offered to an episodic memory of `memory_size`
+    At the end of each task its training examples are offered to an episodic memory of `buffer_size`
     examples (reservoir sampling, so tasks of equal size share it equally). On every later step, after
-    the backward pass, the reference gradient g_ref of the cross-entropy on `memory_batch_size` memory
+    the backward pass, the reference gradient g_ref of the cross-entropy on `replay_batch_size` memory
     examples is computed at the current parameters; if the step's gradient g points against it
     (g . g_ref < 0), g is replaced by its projection g - (g . g_ref / g_ref . g_ref) g_ref, the closest
     gradient that does not increase the memory loss to first order. g and g_ref are taken over all
@@ -40,14 +42,12 @@ class AGEM(Strategy):
     name = "agem"
     label = "A-GEM"
     params = {
-        "memory_size": Param(1000, 1, 1_000_000, type=int, help="examples in the episodic memory", log=True),
-        "memory_batch_size": Param(256, 1, 100_000, type=int,
-                                   help="memory examples for the reference gradient"),
+        **memory_params(256, "memory examples for the reference gradient"),
     }
 
     def setup(self, model, stream, config):
         """An empty episodic memory on the data's device, seeded from the run's seed."""
-        self.memory = ReplayBuffer(self.memory_size, "reservoir", seed=config.seed,
+        self.memory = ReplayBuffer(self.buffer_size, "reservoir", seed=config.seed,
                                    device=stream[0].x_train.device)
         return super().setup(model, stream, config)
 
@@ -56,17 +56,11 @@ class AGEM(Strategy):
         if len(self.memory) == 0:
             return
         params = [p for p in self.parameters_to_train(model) if p.grad is not None]
-        x, y, tids = self.memory.sample(self.memory_batch_size)
+        x, y, tids = self.memory.sample(self.replay_batch_size)
         ref_loss = F.cross_entropy(self.forward(model, x, tids), y)
         # autograd.grad leaves .grad (the step's gradient g) untouched.
         g_ref = torch.autograd.grad(ref_loss, params)
-        g = torch.cat([p.grad.reshape(-1) for p in params])
-        g_new = project_gradient(g, torch.cat([r.reshape(-1) for r in g_ref]))
-        offset = 0
-        for p in params:
-            n = p.numel()
-            p.grad.copy_(g_new[offset:offset + n].view_as(p.grad))
-            offset += n
+        set_flat_grads(params, project_gradient(flat_grads(params), torch.cat([r.reshape(-1) for r in g_ref])))
 
     def after_task(self, model, task, stream) -> None:
         """Offer the task's training examples (as the task showed them) to the episodic memory."""

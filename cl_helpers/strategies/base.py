@@ -144,3 +144,15 @@ class Strategy:
 
     def after_task(self, model: nn.Module, task, stream) -> None:
         """Called after training on `task`, before the end-of-task evaluation."""
+
+    # ---- shared by methods ---------------------------------------------------------------------------
+    def task_subset(self, task, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
+        """`n` training examples of `task` drawn without replacement, seeded by the run's seed and the task id.
+
+        Returns the inputs, their labels and the generator (seeded alike), for any further draw (a sampled Fisher).
+        """
+        x, y = task.x_train, task.y_train
+        seed = (self.config.seed if self.config is not None else 0) * 1009 + task.id
+        gen = torch.Generator(device=x.device).manual_seed(seed)
+        idx = torch.randperm(len(y), generator=gen, device=x.device)[:min(n, len(y))]
+        return x[idx], y[idx], gen

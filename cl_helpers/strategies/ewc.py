@@ -14,7 +14,7 @@ class EWC(Strategy):
     """EWC (Kirkpatrick et al. 2017): penalty (lambda/2) * sum_k sum_i F_k,i (theta_i - theta*_k,i)^2.
 
     At the end of task k: F_k is `cl_helpers.fisher_diagonal` (mean over samples of squared per-sample
-    log-likelihood gradients; kind `fisher_kind`) on `fisher_samples` of the task's training inputs as the
+    log-likelihood gradients; kind `fisher_kind`) on `importance_samples` of the task's training inputs as the
     model sees them (permuted, rotated), drawn at random from the run's seed, through the task's head
     (task id k); theta*_k the parameters at that moment. ``ewc`` keeps one penalty per past task, each with
     its own F_k and theta*_k. ``online_ewc`` (Schwarz et al. 2018) keeps one: F <- gamma * F + F_k with
@@ -26,7 +26,7 @@ class EWC(Strategy):
 
     Cost: per step and past task, the penalty is three element-wise operations per parameter tensor and
     its gradient one (`quadratic_penalty`); the Fisher, at each task's end, is one forward and backward
-    over `fisher_samples` inputs (closed form for Linear layers).
+    over `importance_samples` inputs (closed form for Linear layers).
     """
 
     name = "ewc"
@@ -37,7 +37,7 @@ class EWC(Strategy):
                      help="penalty strength lambda in (lambda/2) sum F (theta - theta*)^2"),
         "fisher_kind": Param("exact", choices=FISHER_KINDS,
                              help="exact: sum over classes; sampled; empirical: true labels; argmax"),
-        "fisher_samples": Param(200, 1, 10_000_000, type=int, log=True,
+        "importance_samples": Param(200, 1, 10_000_000, type=int, log=True,
                                 help="training inputs of each task the Fisher is averaged over"),
     }
 
@@ -49,12 +49,9 @@ class EWC(Strategy):
         return super().setup(model, stream, config)
 
     def task_fisher(self, model: nn.Module, task) -> dict[str, torch.Tensor]:
-        """The diagonal Fisher of `model` on `fisher_samples` of `task`'s training inputs, through its head."""
-        x, y = task.x_train, task.y_train
-        seed = (self.config.seed if self.config is not None else 0) * 1009 + task.id
-        gen = torch.Generator(device=x.device).manual_seed(seed)
-        idx = torch.randperm(len(y), generator=gen, device=x.device)[:min(self.fisher_samples, len(y))]
-        return fisher_diagonal(model, x[idx], y[idx], kind=self.fisher_kind, task=task.id, generator=gen)
+        """The diagonal Fisher of `model` on `importance_samples` of `task`'s training inputs, through its head."""
+        x, y, gen = self.task_subset(task, self.importance_samples)
+        return fisher_diagonal(model, x, y, kind=self.fisher_kind, task=task.id, generator=gen)
 
     def after_task(self, model, task, stream) -> None:
         """Compute this task's Fisher and anchor, and add them to the penalty (separate or online)."""

@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import ConfigError
-from ..lora import ALL, add_lora, lora_layers, lora_parameters
+from ..lora import ALL, add_lora, lora_layers
 from .base import Param, Strategy, register
 
 DEFAULT_RANK = 8
@@ -59,42 +59,81 @@ def set_trainable(params, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-@register
-class LoRA(Strategy):
-    """Train the full model on task 0; then per task a fresh adapter on the frozen base, merged at the task end."""
+class AdapterStrategy(Strategy):
+    """What the LoRA methods share: task 0 trains the whole model; each later task t trains its adapter alone.
 
-    name = "lora"
-    label = "LoRA (sequential, merged)"
+    Subclasses say how the model is wrapped (`wrap`), which parameters are task t's adapter (`adapter_params`),
+    and what happens when a task's adapter starts and ends (`start_adapter`, `end_adapter`).
+    """
+
     params = LORA_PARAMS
 
     def setup(self, model: nn.Module, stream, config) -> nn.Module:
-        """Wrap the target layers; they start merged (B = 0, forward = base alone) for task 0's full training."""
+        """Wrap the target layers; everything is frozen until `before_task` picks what trains."""
         super().setup(model, stream, config)
         self.t = -1
-        add_lora(model, self.rank, self.alpha, self.targets)
-        for layer in lora_layers(model).values():
-            layer.merge()  # an exact no-op on the weights since B = 0: forward skips the adapter
+        self.wrap(model, stream)
         set_trainable(model.parameters(), False)
         return model
 
+    def wrap(self, model: nn.Module, stream) -> None:
+        """Put the adapters into `model` in place."""
+        raise NotImplementedError
+
+    def adapter_params(self, t: int | None = None) -> list[nn.Parameter]:
+        """Task t's adapter parameters (None: every adapter's)."""
+        raise NotImplementedError
+
+    def start_adapter(self, t: int) -> None:
+        """Called when task t >= 1 starts, before its adapter is made trainable."""
+
+    def end_adapter(self, t: int) -> None:
+        """Called when task t ends."""
+
     def before_task(self, model: nn.Module, task, stream) -> None:
-        """Task 0: everything trains. Later tasks: base frozen, a fresh adapter per target layer."""
+        """Task 0: everything but the adapters trains. Task t >= 1: the base is frozen and adapter t trains."""
         self.t += 1
+        set_trainable(model.parameters(), self.t == 0)
         if self.t == 0:
-            set_trainable(model.parameters(), True)
-            set_trainable(lora_parameters(model), False)
+            set_trainable(self.adapter_params(), False)
             return
-        set_trainable(model.parameters(), False)
-        for layer in lora_layers(model).values():
-            layer.new_adapter()
-        set_trainable(lora_parameters(model), True)
+        self.start_adapter(self.t)
+        set_trainable(self.adapter_params(self.t), True)
 
     def parameters_to_train(self, model: nn.Module):
         """Every parameter; frozen ones get no gradient and are skipped, and a kept optimizer reaches each adapter."""
         return list(model.parameters())
 
     def after_task(self, model: nn.Module, task, stream) -> None:
-        """Fold the task's adapter into the base weights."""
-        for layer in lora_layers(model).values():
-            layer.merge()
+        """The task's adapter is final: end it and freeze everything."""
+        self.end_adapter(self.t)
         set_trainable(model.parameters(), False)
+
+
+@register
+class LoRA(AdapterStrategy):
+    """Train the full model on task 0; then per task a fresh adapter on the frozen base, merged at the task end."""
+
+    name = "lora"
+    label = "LoRA (sequential, merged)"
+
+    def wrap(self, model: nn.Module, stream) -> None:
+        """LoRALinear on the target layers, merged (B = 0, forward = base alone) for task 0's full training."""
+        add_lora(model, self.rank, self.alpha, self.targets)
+        self.layers = list(lora_layers(model).values())
+        for layer in self.layers:
+            layer.merge()  # an exact no-op on the weights since B = 0: forward skips the adapter
+
+    def adapter_params(self, t: int | None = None) -> list[nn.Parameter]:
+        """The one adapter per layer that each task re-uses (it is merged and restarted between tasks)."""
+        return [p for layer in self.layers for p in (layer.A, layer.B)]
+
+    def start_adapter(self, t: int) -> None:
+        """A fresh adapter (A random, B zero) per target layer."""
+        for layer in self.layers:
+            layer.new_adapter()
+
+    def end_adapter(self, t: int) -> None:
+        """Fold the task's adapter into the base weights."""
+        for layer in self.layers:
+            layer.merge()

@@ -10,15 +10,13 @@ measures.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..lora import check_rank, find_targets, replace_module
-from .base import Strategy, register
-from .lora import LORA_PARAMS, set_trainable
+from ..lora import check_rank, find_targets, init_adapter, replace_module
+from .base import register
+from .lora import AdapterStrategy
 
 
 class TaskRoute:
@@ -49,10 +47,9 @@ class TaskLoRALinear(nn.Module):
         self.A = nn.ParameterDict()
         self.B = nn.ParameterDict()
         for t in range(1, n_tasks):
-            a = torch.empty(rank, base.in_features, device=w.device, dtype=w.dtype)
-            nn.init.kaiming_uniform_(a, a=math.sqrt(5))  # as LoRALinear: random A, zero B
-            self.A[str(t)] = nn.Parameter(a)
-            self.B[str(t)] = nn.Parameter(torch.zeros(base.out_features, rank, device=w.device, dtype=w.dtype))
+            self.A[str(t)] = nn.Parameter(torch.empty(rank, base.in_features, device=w.device, dtype=w.dtype))
+            self.B[str(t)] = nn.Parameter(torch.empty(base.out_features, rank, device=w.device, dtype=w.dtype))
+            init_adapter(self.A[str(t)], self.B[str(t)])
 
     def adapter(self, t: int) -> list[nn.Parameter]:
         """Task t's A and B."""
@@ -84,18 +81,16 @@ class TaskLoRALinear(nn.Module):
 
 
 @register
-class LoRAPerTask(Strategy):
+class LoRAPerTask(AdapterStrategy):
     """Task 0 trains the full model; each later task trains its own adapter on the frozen base."""
 
     name = "lora_per_task"
     label = "LoRA per task (task id at test)"
-    params = LORA_PARAMS
 
-    def setup(self, model: nn.Module, stream, config) -> nn.Module:
-        """Wrap the target layers, with every later task's adapter made now (a kept optimizer sees them all)."""
-        super().setup(model, stream, config)
-        self.t = -1
+    def wrap(self, model: nn.Module, stream) -> None:
+        """The target layers with every later task's adapter made now (a kept optimizer sees them all)."""
         self.route = TaskRoute()
+        self.n_tasks = len(stream)
         chosen = find_targets(model, self.targets)
         for name, layer in chosen.items():
             check_rank(self.rank, layer, name)
@@ -104,26 +99,16 @@ class LoRAPerTask(Strategy):
             wrapped = TaskLoRALinear(layer, len(stream), self.rank, self.alpha, self.route)
             replace_module(model, name, wrapped)
             self.layers.append(wrapped)
-        set_trainable(model.parameters(), False)
-        return model
 
-    def before_task(self, model: nn.Module, task, stream) -> None:
-        """Task 0: the whole model trains. Task t >= 1: the base is frozen and only adapter t trains."""
-        self.t += 1
-        set_trainable(model.parameters(), False)
-        if self.t == 0:
-            set_trainable(model.parameters(), True)
-            set_trainable([p for layer in self.layers for t in range(1, len(stream)) for p in layer.adapter(t)],
-                          False)
-            return
-        for layer in self.layers:
-            set_trainable(layer.adapter(self.t), True)
+    def adapter_params(self, t: int | None = None) -> list[nn.Parameter]:
+        """Task t's A and B in every layer (None: every task's)."""
+        tasks = range(1, self.n_tasks) if t is None else [t]
+        return [p for layer in self.layers for s in tasks for p in layer.adapter(s)]
+
+    def start_adapter(self, t: int) -> None:
+        """From task t on, examples of tasks 1..t go through their adapters."""
         device = self.layers[0].base.weight.device if self.layers else None
-        self.route.set_live(tuple(range(1, self.t + 1)), self.rank, device)
-
-    def parameters_to_train(self, model: nn.Module):
-        """Every parameter; those frozen for this task get no gradient and the optimizer skips them."""
-        return list(model.parameters())
+        self.route.set_live(tuple(range(1, t + 1)), self.rank, device)
 
     def forward(self, model: nn.Module, x: torch.Tensor, task) -> torch.Tensor:
         """The model with each example's task adapter switched in (training and evaluation alike)."""
@@ -132,7 +117,3 @@ class LoRAPerTask(Strategy):
             return model(x, task)
         finally:
             self.route.task = None
-
-    def after_task(self, model: nn.Module, task, stream) -> None:
-        """Freeze everything: the task's adapter is final."""
-        set_trainable(model.parameters(), False)

@@ -29,12 +29,12 @@ def mas_importance(model: nn.Module, inputs: torch.Tensor, task: int | torch.Ten
 class MAS(Strategy):
     """Memory Aware Synapses (Aljundi et al. 2018): penalty lam * sum_i Omega_i (theta_i - theta*_i)^2.
 
-    At each task's end, Omega += `mas_importance` on `samples` of the task's training inputs (drawn at
+    At each task's end, Omega += `mas_importance` on `importance_samples` of the task's training inputs (drawn at
     random from the run's seed), through the task's head; theta* becomes the current parameters. The
     importance accumulates over tasks; no labels are used.
 
     Cost: per step, three element-wise operations per parameter tensor and one for the gradient
-    (`quadratic_penalty`); the importance, at each task's end, one forward and backward over `samples`
+    (`quadratic_penalty`); the importance, at each task's end, one forward and backward over `importance_samples`
     inputs (closed form for Linear layers).
     """
 
@@ -42,8 +42,8 @@ class MAS(Strategy):
     label = "MAS"
     params = {
         "lam": Param(0.1, 0.0, 1e12, low_open=True, log=True, help="penalty strength lambda"),
-        "samples": Param(1000, 1, 10_000_000, type=int, log=True,
-                         help="training inputs of each task the importance is averaged over"),
+        "importance_samples": Param(1000, 1, 10_000_000, type=int, log=True,
+                                    help="training inputs of each task the importance is averaged over"),
     }
 
     def setup(self, model, stream, config):
@@ -54,11 +54,8 @@ class MAS(Strategy):
 
     def after_task(self, model, task, stream) -> None:
         """Add this task's importance to Omega; the anchor becomes the current parameters."""
-        x = task.x_train
-        seed = (self.config.seed if self.config is not None else 0) * 1009 + task.id
-        gen = torch.Generator(device=x.device).manual_seed(seed)
-        idx = torch.randperm(len(x), generator=gen, device=x.device)[:min(self.samples, len(x))]
-        new = mas_importance(model, x[idx], task=task.id)
+        x, _, _ = self.task_subset(task, self.importance_samples)
+        new = mas_importance(model, x, task=task.id)
         self.importance = new if self.importance is None else {k: v + new[k] for k, v in self.importance.items()}
         self.anchor = [p.detach().clone() for p in self.parameters_to_train(model)]
 

@@ -7,13 +7,21 @@ from ..buffer import POLICIES, ReplayBuffer
 from .base import Param, Strategy, register
 
 
+def memory_params(batch_default: int, batch_help: str) -> dict[str, Param]:
+    """A memory's two knobs, named alike in every method that keeps one: its size, and examples drawn per step."""
+    return {
+        "buffer_size": Param(1000, 1, 1_000_000, type=int, help="examples the memory holds", log=True),
+        "replay_batch_size": Param(batch_default, min(batch_default, 1), 100_000, type=int, help=batch_help),
+    }
+
+
 @register
 class Replay(Strategy):
     """Experience replay with a fixed-size memory of past tasks' examples.
 
     At the end of each task its training examples are offered to the memory (in stream order, each
     once), whose policy keeps a uniform sample of every example seen (reservoir) or equal slots per
-    class (balanced). While training task t, every mini-batch is extended with `batch_size`
+    class (balanced). While training task t, every mini-batch is extended with `replay_batch_size`
     examples drawn uniformly from the memory of tasks 0..t-1 (0: as many as the current batch), and
     the loss is the cross-entropy over both together. The memory stores inputs as the task saw them
     (permuted, rotated) and their task id, so a multi-head model replays each through its own head.
@@ -25,9 +33,7 @@ class Replay(Strategy):
     name = "replay"
     label = "Experience replay"
     params = {
-        "buffer_size": Param(1000, 1, 1_000_000, type=int, help="examples the memory holds", log=True),
-        "batch_size": Param(0, 0, 100_000, type=int,
-                                   help="memory examples per step (0: the current batch's size)"),
+        **memory_params(0, "memory examples per step (0: the current batch's size)"),
         "policy": Param("reservoir", choices=POLICIES,
                         help="reservoir: uniform over the stream; balanced: equal slots per class"),
     }
@@ -42,7 +48,7 @@ class Replay(Strategy):
         """The current batch followed by a replay batch from the memory (the current one if it is empty)."""
         if len(self.buffer) == 0:
             return x, y, tids
-        rx, ry, rt = self.buffer.sample(self.batch_size or len(y))
+        rx, ry, rt = self.buffer.sample(self.replay_batch_size or len(y))
         return torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
 
     def after_task(self, model, task, stream) -> None:

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import torch
 
-from ..penalties import flat_params, quadratic_penalty, unflatten
+from ..penalties import flat_grads, flat_params, quadratic_penalty, unflatten
 from .base import Param, Strategy, register
 
 
@@ -70,8 +70,7 @@ class SI(Strategy):
     def after_task_backward(self, model) -> None:
         """Store the task loss's gradient and the parameters before the step."""
         params = self.parameters_to_train(model)
-        self._grad = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                                for p in params])
+        self._grad = flat_grads(params)
         self._before = flat_params(params)
 
     @torch.no_grad()

@@ -331,7 +331,7 @@ explore(run, show, buffer_size=buffer_slider(500, 50, 5000, 50))
 # 在同一條 stream 上各跑一次（memory 同樣 1100 個樣本）：
 
 # %%
-others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"memory_size": 1100}})
+others = run_methods(split, ["agem", "lwf"], config, hparams={"agem": {"buffer_size": 1100}})
 lwf_paper = train_stream(split, get_strategy("lwf", alpha=0.25), config, progress=False)   # Li & Hoiem's weight 1
 lwf_paper.method = "lwf (no T^2)"
 print(format_table([cil[0], cil[3], *others, lwf_paper]))

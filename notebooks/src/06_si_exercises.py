@@ -241,7 +241,7 @@ HPARAMS = {
     "si": {"c": 1.0},
     "mas": {"lam": 0.1},
     "replay": {"buffer_size": 1100},
-    "agem": {"memory_size": 1100},
+    "agem": {"buffer_size": 1100},
     "lwf": {"alpha": 1.0, "temperature": 2.0},
     "lora": {"rank": 8},
     "lora_per_task": {"rank": 8},

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ...penalties import flat_params
+from ...penalties import flat_grads, flat_params
 from ...strategies.si import SI
 from .core import Case, Exercise
 from .driven import DrivenExercise
@@ -221,9 +221,7 @@ class StudentSI(SI):
         if self.anchor is None:
             self._grad_penalty = torch.zeros_like(self._grad)
             return
-        total = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                           for p in self.parameters_to_train(model)])
-        self._grad_penalty = total - self._grad
+        self._grad_penalty = flat_grads(self.parameters_to_train(model)) - self._grad
 
     @torch.no_grad()
     def after_step(self, model) -> None:
