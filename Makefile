@@ -8,7 +8,10 @@ TEST_STAMP := $(VENV)/.installed-test
 # Fast mode for notebooks under test; tqdm bars add nothing to a log.
 TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg
 
-.PHONY: lab test test-fast notebooks bench clean
+HUB_STAMP := $(VENV)/.installed-hub
+CHP := $(VENV)/node_modules/.bin/configurable-http-proxy
+
+.PHONY: lab test test-fast notebooks bench clean slides slides-offline grade hub-link hub-test test-colab
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,8 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 	touch $@
 
 lab: $(LAB_STAMP)
+	@echo "介面語言 / interface language: Settings > Language > 中文 (台灣) (jupyterlab-language-pack-zh-tw)"
+	@echo "投影片 / slides: open a chapter, then Alt+R (RISE); the sliders stay live"
 	$(PY) -m jupyter lab notebooks/
 
 test: $(TEST_STAMP)
@@ -32,6 +37,12 @@ test: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser -p no:cacheprovider
 
+# Every chapter in fast mode with Google Colab's package versions (tools/colab/constraints.txt), a stand-in
+# google.colab, and cl_helpers installed by the chapters' own Colab cell from a clone of HEAD. Not in `make test`:
+# the first run builds .venv-colab (torch with its CUDA wheels, a few GB); see the README for the times.
+test-colab:
+	tools/colab/run.sh
+
 # Re-run every notebook in full mode and save it with its outputs (what readers see on GitHub).
 notebooks: $(TEST_STAMP)
 	$(PY) tools/build_notebooks.py
@@ -41,4 +52,36 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .venv-colab .pytest_cache test-artifacts
+
+# Every chapter (student edition, saved outputs) as a static reveal.js deck in slides/ (git-ignored).
+slides: $(LAB_STAMP)
+	$(PY) -m cl_helpers.teaching.slides notebooks/[0-9][0-9]_*.ipynb --out slides
+
+# The same decks with local copies of reveal.js, require.js, jQuery and MathJax (npm, ~80 MB in slides/.assets):
+# they open from disk with no network, e.g. in a lecture hall without Wi-Fi.
+slides-offline: $(LAB_STAMP)
+	test -d slides/.assets/node_modules/reveal.js || npm install --no-audit --no-fund --prefix slides/.assets \
+		reveal.js@4.0.2 requirejs@2.3.7 jquery@2.2.4 mathjax@2.7.9
+	$(PY) -m cl_helpers.teaching.slides notebooks/[0-9][0-9]_*.ipynb --out slides --assets .assets/node_modules
+
+# Grade a folder of submitted notebooks: make grade SUBMISSIONS=path/to/folder [OUT=grades.csv]
+grade: $(LAB_STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [OUT=grades.csv]" >&2; exit 2; }
+	$(PY) -m cl_helpers grade "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)"
+
+# The nbgitpuller link for a JupyterHub: make hub-link HUB=https://hub.example.edu [CHAPTER=01_forgetting]
+hub-link:
+	@test -n "$(HUB)" || { echo "usage: make hub-link HUB=https://hub.example.edu [CHAPTER=01_forgetting]" >&2; exit 2; }
+	@$(PYTHON) tools/hub.py link "$(HUB)" $(if $(CHAPTER),--chapter $(CHAPTER))
+
+$(HUB_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[lab,test,hub]'
+	touch $@
+
+$(CHP): | $(PY)
+	npm install --no-audit --no-fund --prefix $(VENV) configurable-http-proxy@5
+
+# A local JupyterHub whose user pulls the course through its nbgitpuller link and runs chapter 2 (about 2 minutes).
+hub-test: $(HUB_STAMP) $(CHP)
+	$(PY) tools/hub.py e2e --proxy $(CHP)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .errors import check_choice, check_int
+from .device import get_device
+from .errors import ConfigError, check_choice, check_int, check_seed, check_type
 
 POLICIES = ("reservoir", "balanced")
 
@@ -40,9 +41,9 @@ def reservoir_slots(n_seen: int, n_new: int, capacity: int, generator: torch.Gen
     """
     device = generator.device
     n = torch.arange(n_seen, n_seen + n_new, device=device)
-    # float64 so that floor(u * (n + 1)) stays uniform for streams far longer than any course run
-    u = torch.rand(n_new, dtype=torch.float64, generator=generator, device=device)
-    j = torch.minimum((u * (n + 1)).long(), n)
+    # Uniform in 0..n from 62 random bits modulo n + 1: exact to a bias below n / 2**62, and no float64,
+    # which Apple's MPS lacks (floor(u * (n + 1)) with a float32 u would lose uniformity past ~2**24).
+    j = torch.randint(0, 2**62, (n_new,), generator=generator, device=device) % (n + 1)
     slot = torch.where(n < capacity, n, j)
     return torch.where(slot < capacity, slot, torch.full_like(slot, -1))
 
@@ -75,10 +76,10 @@ class ReplayBuffer:
 
     def __init__(self, capacity: int, policy: str = "reservoir", seed: int = 0,
                  device: str | torch.device | None = None):
-        self.capacity = check_int("buffer_size", capacity, 1)
+        self.capacity = check_int("buffer_size", capacity, 1, 100_000_000)
         self.policy = check_choice("buffer policy", policy, POLICIES)
-        self.seed = seed
-        self.device = torch.device(device) if device is not None else None
+        self.seed = check_seed("seed", seed)
+        self.device = get_device(device) if device is not None else None
         self.n_seen = 0          # examples offered so far (the stream position of algorithm R)
         self.size = 0            # slots filled; never above capacity
         self._x = self._y = self._t = None
@@ -119,8 +120,21 @@ class ReplayBuffer:
 
     def add(self, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor | int) -> None:
         """Offer a batch of new examples to the memory; the policy decides which are kept and where."""
-        if len(x) != len(y):
-            raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+        check_type("x", x, torch.Tensor, "a tensor of inputs, one row per example")
+        check_type("y", y, torch.Tensor, "a tensor of integer labels")
+        if y.dim() != 1 or len(x) != len(y) or x.dim() < 2:
+            raise ConfigError(f"x of shape {tuple(x.shape)} and y of shape {tuple(y.shape)} do not match; "
+                              "allowed: x (N, ...) and y (N,)")
+        if y.dtype.is_floating_point or y.dtype == torch.bool:
+            raise ConfigError(f"labels y must be integers, got dtype {y.dtype}; allowed: torch.long")
+        if self._x is not None and (x.shape[1:] != self._x.shape[1:] or x.dtype != self._x.dtype):
+            raise ConfigError(f"x of shape {tuple(x.shape)} ({x.dtype}) does not match the stored inputs "
+                              f"{tuple(self._x.shape[1:])} ({self._x.dtype}); allowed: the same shape and dtype")
+        if not isinstance(task_ids, torch.Tensor):
+            task_ids = check_int("task id", task_ids, 0)
+        elif task_ids.shape != y.shape or task_ids.dtype.is_floating_point:
+            raise ConfigError(f"task ids of shape {tuple(task_ids.shape)} ({task_ids.dtype}) do not match y; "
+                              "allowed: an int, or integer ids of shape (N,)")
         if len(x) == 0:
             return
         if self._x is None:
@@ -165,8 +179,9 @@ class ReplayBuffer:
 
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """`n` stored examples drawn uniformly with replacement: (inputs, labels, task ids)."""
+        n = check_int("replay batch size", n, 1)
         if self.size == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
+            raise ConfigError("cannot sample from an empty replay buffer; add examples first")
         idx = torch.randint(0, self.size, (n,), generator=self._gen, device=self.device)
         return self._x[idx], self._y[idx], self._t[idx]
 

@@ -1,4 +1,4 @@
-"""`python -m cl_helpers compare`: run a method comparison headless and print a table."""
+"""`python -m cl_helpers compare`: run a method comparison headless and print a table; `grade`: grade notebooks."""
 from __future__ import annotations
 
 import argparse
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
                                metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
                                help=f"{spec.help} (default {spec.default})")
+    p.set_defaults(run=run_compare)
+    from .teaching.grading import add_parser as add_grade_parser
+
+    add_grade_parser(sub)
     return parser
 
 
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return run_compare(args)
+        return args.run(args)
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

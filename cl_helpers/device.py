@@ -7,7 +7,7 @@ import random
 import numpy as np
 import torch
 
-from .errors import ConfigError
+from .errors import ConfigError, show_value
 
 _VALID = ("cpu", "cuda", "mps")
 
@@ -23,14 +23,14 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
         return torch.device("cpu")
     try:
         device = torch.device(choice)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"unknown device {choice!r}; allowed: cpu, cuda, cuda:N, mps") from None
+    except (RuntimeError, TypeError, ValueError, OverflowError):
+        raise ConfigError(f"unknown device {show_value(choice)}; allowed: cpu, cuda, cuda:N, mps") from None
     if device.type not in _VALID:
-        raise ConfigError(f"unknown device {choice!r}; allowed: cpu, cuda, cuda:N, mps")
+        raise ConfigError(f"unknown device {show_value(choice)}; allowed: cpu, cuda, cuda:N, mps")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {choice!r} asked for, but no CUDA GPU is available; allowed here: cpu")
+        raise ConfigError(f"device {show_value(choice)} asked for, but no CUDA GPU is available; allowed here: cpu")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ConfigError(f"device {choice!r} asked for, but Apple MPS is not available; allowed here: cpu")
+        raise ConfigError(f"device {show_value(choice)} asked for, but Apple MPS is not available; allowed here: cpu")
     return device
 
 

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vjp, vmap
 
-from .errors import ConfigError, check_choice, check_int
+from .errors import ConfigError, check_choice, check_int, check_type
 
 FISHER_KINDS = ("exact", "sampled", "empirical", "argmax")
 METHODS = ("auto", "linear", "vmap")
@@ -61,14 +61,25 @@ def fisher_diagonal(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
     at once (None: 2048 on the linear path, a 64 MiB budget of per-sample gradients on the vmap path).
     """
     check_choice("fisher kind", kind, FISHER_KINDS)
+    inputs = _as_model_dtype(model, inputs)
     n = _check_inputs(inputs, task)
     if kind == "empirical" and labels is None:
         raise ConfigError("fisher kind 'empirical' needs the true labels; allowed: labels of shape (N,)")
-    if labels is not None and (labels.dim() != 1 or len(labels) != n):
-        raise ConfigError(f"labels of shape {tuple(labels.shape)} do not match {n} inputs; allowed: shape ({n},)")
+    if labels is not None:
+        check_type("labels", labels, torch.Tensor, "a tensor of integer class labels")
+        if labels.dim() != 1 or len(labels) != n:
+            raise ConfigError(f"labels of shape {tuple(labels.shape)} do not match {n} inputs; allowed: shape ({n},)")
+        if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+            raise ConfigError(f"labels must be integer class ids, got dtype {labels.dtype}; allowed: torch.long")
     uniforms = _uniforms(n, generator, inputs.device) if kind == "sampled" else None
 
     def directions(logits: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if start == 0 and labels is not None and kind == "empirical":
+            low, high = int(labels.min()), int(labels.max())  # one check, on the first chunk
+            if low < 0 or high >= logits.shape[1]:
+                bad = low if low < 0 else high
+                raise ConfigError(f"label {bad} is out of range for a model with {logits.shape[1]} outputs; "
+                                  f"allowed: 0..{logits.shape[1] - 1}")
         probs = torch.softmax(logits, dim=1)
         if kind == "exact":
             eye = torch.eye(probs.shape[1], device=probs.device, dtype=probs.dtype)
@@ -92,6 +103,7 @@ def per_sample_gradient_stat(model: nn.Module, inputs: torch.Tensor,
     """
     check_choice("reduction", reduce, REDUCTIONS)
     check_choice("method", method, METHODS)
+    inputs = _as_model_dtype(model, inputs)
     n = _check_inputs(inputs, task)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, 1)
@@ -111,7 +123,21 @@ def per_sample_gradient_stat(model: nn.Module, inputs: torch.Tensor,
 
 
 # ---- shared pieces ---------------------------------------------------------------------------------------
+def _as_model_dtype(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """Floating inputs in the model's dtype (float64 data from NumPy works); integer images are refused."""
+    check_type("model", model, nn.Module, "an nn.Module")
+    if not isinstance(inputs, torch.Tensor):
+        return inputs  # _check_inputs names it
+    if not inputs.dtype.is_floating_point:
+        raise ConfigError(f"inputs must be floating point (normalised images), got dtype {inputs.dtype}; "
+                          "allowed: float32 tensors such as task.x_train")
+    param = next(model.parameters(), None)
+    return inputs.to(param.dtype) if param is not None and param.is_floating_point() else inputs
+
+
 def _check_inputs(inputs: torch.Tensor, task) -> int:
+    if task is not None and not isinstance(task, torch.Tensor):
+        check_int("task", task, 0)
     if not isinstance(inputs, torch.Tensor) or inputs.dim() < 2 or len(inputs) == 0:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
         raise ConfigError(f"inputs {shape} must be a non-empty batch; allowed: a tensor of shape (N, ...)")

@@ -99,7 +99,7 @@ def init_adapter(A: torch.Tensor, B: torch.Tensor) -> None:
 
 def check_rank(rank: int, layer: nn.Linear, name: str = "") -> int:
     """`rank` if it lies in 1..min(in, out) of `layer`, else ConfigError naming the layer and the range."""
-    rank = check_int("LoRA rank", rank, -2**63)  # only that it is an integer; the range is the layer's
+    rank = check_int("LoRA rank", rank, None)  # only that it is an integer; the range is the layer's
     top = min(layer.in_features, layer.out_features)
     if not 1 <= rank <= top:
         where = f" for {name}" if name else ""

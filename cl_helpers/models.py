@@ -1,12 +1,13 @@
 """The course's model: an MLP (784-256-256-10 by default) with an optional multi-head output."""
 from __future__ import annotations
 
+import operator
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from .errors import check_int
+from .errors import check_int, check_widths
 
 
 class MLP(nn.Module):
@@ -19,17 +20,15 @@ class MLP(nn.Module):
     def __init__(self, input_size: int = 784, hidden: Sequence[int] = (256, 256), n_outputs: int = 10,
                  n_heads: int = 1):
         super().__init__()
-        check_int("input_size", input_size, 1)
-        check_int("n_outputs", n_outputs, 1)
-        self.n_heads = check_int("n_heads", n_heads, 1)
-        self.n_outputs = n_outputs
+        width = check_int("input_size", input_size, 1, 10_000_000)
+        self.n_outputs = check_int("n_outputs", n_outputs, 1, 1_000_000)
+        self.n_heads = check_int("n_heads", n_heads, 1, 10_000)
         layers: list[nn.Module] = []
-        width = input_size
-        for i, h in enumerate(hidden):
-            layers += [nn.Linear(width, check_int(f"hidden[{i}]", h, 1)), nn.ReLU()]
+        for h in check_widths("hidden", hidden):
+            layers += [nn.Linear(width, h), nn.ReLU()]
             width = h
         self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(width, n_outputs * n_heads)
+        self.head = nn.Linear(width, self.n_outputs * self.n_heads)
 
     def forward(self, x: torch.Tensor, task: int | torch.Tensor | None = None) -> torch.Tensor:
         """Logits of shape (N, n_outputs); `task` (an int or one id per example) picks the head."""
@@ -39,8 +38,8 @@ class MLP(nn.Module):
         out = out.view(len(out), self.n_heads, self.n_outputs)
         if task is None:
             raise ValueError("this multi-head model needs the task id of each example")
-        if isinstance(task, int):
-            return out[:, task]
+        if not isinstance(task, torch.Tensor):
+            return out[:, operator.index(task)]  # an int, NumPy's included
         return out.gather(1, task.view(-1, 1, 1).expand(-1, 1, self.n_outputs)).squeeze(1)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 
-from .data import ImageData, load_dataset
-from .errors import ConfigError, check_choice, check_int
+from .data import DATASETS, ImageData, load_dataset
+from .device import get_device
+from .errors import ConfigError, check_bool, check_choice, check_int, check_seed
 
 BENCHMARKS = ("permuted", "split", "rotated")
 SCENARIOS = ("task", "domain", "class")
@@ -83,8 +84,15 @@ def make_stream(benchmark: str = "permuted", n_tasks: int | None = None, scenari
     n_tasks = DEFAULT_TASKS[benchmark] if n_tasks is None else check_int("tasks", n_tasks, 1, max_tasks)
     if benchmark == "split" and n_tasks < 2:
         raise ConfigError(f"tasks {n_tasks} is out of range for split; allowed: 2..5")
-    data = dataset if isinstance(dataset, ImageData) else load_dataset(dataset, root=root, device=device,
-                                                                     download=download)
+    seed = check_seed("seed", seed)
+    download = check_bool("download", download)
+    if isinstance(dataset, ImageData):
+        data = dataset if device is None else _moved(dataset, get_device(device))
+    elif isinstance(dataset, str):
+        data = load_dataset(dataset, root=root, device=device, download=download)
+    else:
+        raise ConfigError(f"dataset must be a name or an ImageData, got {type(dataset).__name__}; "
+                          f"allowed: {', '.join(DATASETS)}, or load_dataset(...)")
     if benchmark == "split":
         tasks = _split_tasks(data, n_tasks, scenario, train_size, test_size)
         per_task = 2
@@ -96,6 +104,14 @@ def make_stream(benchmark: str = "permuted", n_tasks: int | None = None, scenari
     config = dict(benchmark=benchmark, scenario=scenario, tasks=n_tasks, dataset=data.name,
                   train_size=len(tasks[0].y_train), test_size=len(tasks[0].y_test), seed=seed)
     return TaskStream(benchmark, scenario, tasks, n_outputs, n_heads, data.image_shape, data.source, config)
+
+
+def _moved(data: ImageData, device: torch.device) -> ImageData:
+    """The data set on `device` (itself when it is already there)."""
+    if data.x_train.device == device:
+        return data
+    tensors = {k: getattr(data, k).to(device) for k in ("x_train", "y_train", "x_test", "y_test")}
+    return replace(data, **tensors)
 
 
 def _size(kind: str, wanted: int | None, default: int | None, available: int, what: str,

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
+import weakref
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -12,10 +14,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .device import set_seed
-from .errors import ConfigError, check_choice, check_float, check_int
+from .errors import (ConfigError, check_bool, check_choice, check_float, check_int, check_seed, check_type,
+                     check_widths)
 from .models import build_model
 from .results import RunResult
-from .strategies import Strategy, get_strategy
+from .strategies import REGISTRY, Strategy, get_strategy
 from .tasks import Task, TaskStream
 
 OPTIMIZERS = ("adam", "sgd")
@@ -35,29 +38,76 @@ class TrainConfig:
     eval_batch_size: int = 4096
 
     def __post_init__(self):
-        check_int("epochs", self.epochs, 1, 1000)
-        check_int("batch_size", self.batch_size, 1)
-        check_float("lr", self.lr, 0.0, 10.0, low_open=True)
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_int("seed", self.seed, 0)
-        self.hidden = tuple(check_int("hidden size", h, 1) for h in self.hidden)
+        # Keep the converted values: a NumPy integer or 2.0 becomes an int here, not deep inside torch.
+        self.epochs = check_int("epochs", self.epochs, 1, 1000)
+        self.batch_size = check_int("batch_size", self.batch_size, 1)
+        self.lr = check_float("lr", self.lr, 0.0, 10.0, low_open=True)
+        self.optimizer = check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        self.seed = check_seed("seed", self.seed)
+        self.reset_optimizer = check_bool("reset_optimizer", self.reset_optimizer)
+        self.hidden = check_widths("hidden", self.hidden)
+        self.eval_batch_size = check_int("eval_batch_size", self.eval_batch_size, 1)
+
+
+
+# The strategy each model was last trained with (weakly: it goes when the model goes), so that
+# evaluate(model, task) goes through that strategy's forward (a per-task adapter) as the run did.
+_TRAINED_WITH: "weakref.WeakKeyDictionary[nn.Module, Strategy]" = weakref.WeakKeyDictionary()
+
+
+def _model_and_strategy(model: nn.Module | RunResult, strategy: Strategy | None) -> tuple[nn.Module, Strategy]:
+    if isinstance(model, RunResult):
+        if strategy is not None and strategy is not model.strategy:
+            raise ConfigError("pass either a run (its model and strategy are used) or a model and a strategy, "
+                              "not a run and another strategy")
+        model, strategy = model.model, model.strategy
+    check_type("model", model, nn.Module, "a RunResult or an nn.Module")
+    if strategy is None:
+        return model, _TRAINED_WITH.get(model) or Strategy()
+    return model, check_type("strategy", strategy, Strategy, "the run's strategy (run.strategy) or None")
+
+
+def _task_of(task: Task | int, strategy: Strategy) -> Task:
+    if isinstance(task, Task):
+        return task
+    if strategy.stream is None:
+        raise ConfigError(f"task {task!r} is not a Task; allowed: a Task such as stream[0] "
+                          "(an index only with a run or a trained strategy)")
+    return strategy.stream[check_int("task", task, 0, len(strategy.stream) - 1)]
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, task: Task, strategy: Strategy | None = None, batch_size: int = 4096) -> float:
-    """Accuracy of `model` on `task`'s test set (through the strategy's forward, e.g. a per-task adapter)."""
-    return float(_accuracy(model, task, strategy or Strategy(), batch_size))
+def evaluate(model: nn.Module | RunResult, task: Task | int, strategy: Strategy | None = None,
+             batch_size: int = 4096) -> float:
+    """Accuracy on `task`'s test set, in eval mode, through the strategy's forward (e.g. a per-task adapter).
 
-
-@torch.no_grad()
-def evaluate_all(model: nn.Module, stream: TaskStream, strategy: Strategy | None = None,
-                 batch_size: int = 4096) -> np.ndarray:
-    """Accuracy on every task of the stream, as an array (one device-to-host copy)."""
-    strategy = strategy or Strategy()
+    Pass the run (`evaluate(run, stream[0])`) or a model and its strategy; a model alone is evaluated
+    through the strategy it was last trained with by `train_stream`, so the number agrees with the run's.
+    """
+    model, strategy = _model_and_strategy(model, strategy)
+    task = _task_of(task, strategy)
+    batch_size = check_int("batch_size", batch_size, 1)
     was_training = model.training
     model.eval()
-    accs = torch.stack([_accuracy(model, task, strategy, batch_size) for task in stream])
-    model.train(was_training)
+    try:
+        return float(_accuracy(model, task, strategy, batch_size))
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def evaluate_all(model: nn.Module | RunResult, stream: TaskStream, strategy: Strategy | None = None,
+                 batch_size: int = 4096) -> np.ndarray:
+    """Accuracy on every task of the stream, as an array (one device-to-host copy); same arguments as `evaluate`."""
+    model, strategy = _model_and_strategy(model, strategy)
+    check_type("stream", stream, TaskStream, "a TaskStream from make_stream")
+    batch_size = check_int("batch_size", batch_size, 1)
+    was_training = model.training
+    model.eval()
+    try:
+        accs = torch.stack([_accuracy(model, task, strategy, batch_size) for task in stream])
+    finally:
+        model.train(was_training)
     return accs.cpu().numpy().astype(float)
 
 
@@ -94,20 +144,36 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
                  report: Callable[[int, int], None] | None = None, **overrides) -> RunResult:
     """Train a model on each task in turn with a strategy; evaluate every task after each epoch and task.
 
-    `overrides` are TrainConfig fields (epochs=..., lr=...) for a one-line call from a notebook;
-    `report(done, total)` is called after every epoch (a slider's progress bar).
+    `overrides` are TrainConfig fields (epochs=..., lr=...) for a one-line call from a notebook; a method's
+    hyperparameters go to the strategy: `train_stream(stream, get_strategy("ewc", lam=10))`.
+    `model` is copied, never changed, so the same model can start several runs; the trained one is
+    `result.model`. `report(done, total)` is called after every epoch (a slider's progress bar).
     """
+    check_type("stream", stream, TaskStream, "a TaskStream from make_stream")
+    _check_overrides(strategy, overrides)
     if config is None:
         config = TrainConfig(**overrides)
-    elif overrides:
+    else:
+        check_type("config", config, TrainConfig, "a TrainConfig")
         config = TrainConfig(**{**asdict(config), **overrides})
     strategy = get_strategy(strategy)
+    if strategy.stream is not None:
+        # Already used by a run: that run's result keeps its own strategy (its model may need it to evaluate).
+        strategy = copy.deepcopy(strategy)
+    progress = check_bool("progress", progress)
+    if report is not None and not callable(report):
+        raise ConfigError(f"report must be a function report(done, total) or None, got {report!r}")
     device = stream[0].x_train.device
     set_seed(config.seed)
     if model is None:
         model = build_model(stream, config.hidden)
+    else:
+        check_type("model", model, nn.Module, "an nn.Module such as build_model(stream)")
+        model = copy.deepcopy(model)  # the caller's model stays as it was and can start another run
     model = strategy.setup(model.to(device), stream, config)
     model.to(device)
+    _check_fits(model, stream, strategy)
+    _TRAINED_WITH[model] = strategy
     gen = torch.Generator(device=device).manual_seed(config.seed)
 
     start = time.perf_counter()
@@ -123,6 +189,9 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
         strategy.before_task(model, task, stream)
         if optimizer is None or config.reset_optimizer:
             optimizer = make_optimizer(strategy.parameters_to_train(model), config)
+        else:
+            for p in strategy.fresh_parameters(model):
+                optimizer.state.pop(p, None)  # a re-initialised adapter starts with no Adam moments
         x_all, y_all, tid_all = strategy.training_data(stream, t)
         n = len(y_all)
         for epoch in range(config.epochs):
@@ -167,6 +236,37 @@ def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config:
         method=strategy.name, acc_matrix=R, init_acc=init_acc, steps=np.array(steps),
         curve_acc=np.array(curve), task_boundaries=boundaries, epoch_loss=losses,
         seconds=time.perf_counter() - start, train_seconds=train_seconds,
-        config={**asdict(config), "hidden": list(config.hidden), **stream.config,
+        # the stream's seed (its permutations) is stream_seed; seed is the training seed, as in TrainConfig
+        config={**{("stream_seed" if k == "seed" else k): v for k, v in stream.config.items()},
+                **asdict(config), "hidden": list(config.hidden),
                 "method": strategy.name, "hparams": strategy.hparams},
         source=stream.source, task_names=[task.name for task in stream], model=model, strategy=strategy)
+
+
+def _check_overrides(strategy: str | Strategy, overrides: dict[str, Any]) -> None:
+    """Every keyword of train_stream must be a TrainConfig field; a method's hyperparameter gets a pointer."""
+    allowed = [f.name for f in fields(TrainConfig)]
+    for key, value in overrides.items():
+        if key in allowed:
+            continue
+        cls = type(strategy) if isinstance(strategy, Strategy) else REGISTRY.get(strategy)
+        if cls is not None and key in cls.params:
+            raise ConfigError(f"{key} is a hyperparameter of {cls.name}, not of training; pass it to the "
+                              f"method: train_stream(stream, get_strategy({cls.name!r}, {key}={value!r}))")
+        raise ConfigError(f"unknown option {key!r} for train_stream; allowed: {', '.join(allowed)}")
+
+
+def _check_fits(model: nn.Module, stream: TaskStream, strategy: Strategy) -> None:
+    """One forward on one test image: a model built for other data fails here with one line."""
+    task = stream[0]
+    try:
+        with torch.no_grad():
+            out = strategy.forward(model, task.x_test[:1], task.id)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise ConfigError(f"the model does not fit this stream ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                          f"allowed: a model taking {stream.input_size} inputs, e.g. build_model(stream)") from None
+    wanted = max(max(t.classes) for t in stream) + 1
+    if out.dim() != 2 or out.shape[1] < wanted:
+        raise ConfigError(f"the model gives {tuple(out.shape[1:])} outputs, the stream has labels up to "
+                          f"{wanted - 1}; allowed: a model with {stream.n_outputs} outputs per head, "
+                          "e.g. build_model(stream)")

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from cl_helpers import ConfigError, TrainConfig, build_model, get_strategy, train_stream
+from cl_helpers import MLP, ConfigError, TrainConfig, build_model, get_strategy, train_stream
+from cl_helpers.tasks import Task
 from cl_helpers.penalties import quadratic_penalty
 
 
@@ -64,8 +65,24 @@ def test_fisher_is_taken_on_the_tasks_inputs_and_head(make_stream):
     for t, fisher in enumerate(s.fishers):
         rows = fisher["head.weight"].abs().sum(1)          # 3 heads of 2 units: only task t's head has Fisher
         assert (rows[2 * t:2 * t + 2] > 0).all() and float(rows.sum() - rows[2 * t:2 * t + 2].sum()) == 0
-    # the last term is the Fisher of the final model on task 2's training inputs, through head 2
-    torch.testing.assert_close(s.fishers[2]["body.0.weight"], s.task_fisher(r.model, stream[2])["body.0.weight"])
+
+
+def test_stored_fisher_is_the_hand_computed_one():
+    # A linear two-head model with zero weights: p = (1/2, 1/2) on every input, so for the exact Fisher
+    # sum_y p_y (d log p_y / d z_c)^2 = p_c (1 - p_c) = 1/4, the weight's Fisher is x_i^2 / 4 averaged over
+    # the inputs, the bias's 1/4, and only the task's own head (task 1: output units 2, 3) has any.
+    model = MLP(2, (), 2, n_heads=2)
+    torch.nn.init.zeros_(model.head.weight)
+    torch.nn.init.zeros_(model.head.bias)
+    x = torch.tensor([[1.0, 2.0], [3.0, 0.0], [1.0, 1.0]])      # mean of x^2: (11/3, 5/3)
+    task = Task(1, "hand", x, torch.tensor([0, 1, 1]), x, torch.tensor([0, 1, 1]), classes=(0, 1))
+    s = get_strategy("ewc", importance_samples=10)
+    s.setup(model, None, TrainConfig())
+    s.after_task(model, task, None)
+    expected = torch.tensor([[0.0, 0.0], [0.0, 0.0], [11 / 12, 5 / 12], [11 / 12, 5 / 12]])
+    torch.testing.assert_close(s.fishers[0]["head.weight"], expected)
+    torch.testing.assert_close(s.fishers[0]["head.bias"], torch.tensor([0.0, 0.0, 0.25, 0.25]))
+    torch.testing.assert_close(s.anchors[0]["head.weight"], torch.zeros(4, 2))
 
 
 def test_online_fisher_decays(make_stream):

@@ -1,11 +1,14 @@
-"""Every exercise checker accepts its reference and rejects, by name, each mistake it claims to catch."""
+"""Every exercise reference gives hand-computed answers; its checker accepts it and rejects, by name, each mistake it claims to catch."""
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
+import torch
 
 import cl_helpers.teaching.exercises as ex_pkg
 from cl_helpers.teaching.exercises import Exercise
+from cl_helpers.teaching.exercises.core import close
 
 
 def all_exercises():
@@ -24,8 +27,73 @@ def test_there_are_exercises():
     assert len(EXERCISES) >= 2
 
 
+def _zero_linear():
+    layer = torch.nn.Linear(2, 2)
+    torch.nn.init.zeros_(layer.weight)
+    torch.nn.init.zeros_(layer.bias)
+    return layer
+
+
+def _reservoir_after(reference, buffer, n_seen, j):
+    buffer = list(buffer)
+    reference(buffer, 2, n_seen, "new", lambda n: j)
+    return buffer
+
+
+R3 = np.array([[0.90, 0.10, 0.12], [0.70, 0.95, 0.20], [0.60, 0.80, 0.97]])
+T = torch.tensor
+# Each reference on a case small enough to work out by hand (the working is in the comment).
+HAND = {
+    # forgetting: task 0 max(0.90, 0.70) - 0.60 = 0.30; task 1 0.95 - 0.80 = 0.15; mean 0.225
+    "ch02_metrics.forgetting_exercise": (lambda f: f(R3), 0.225),
+    # BWT: ((0.60 - 0.90) + (0.80 - 0.95)) / 2
+    "ch02_metrics.bwt_exercise": (lambda f: f(R3), -0.225),
+    # (4 / 2) * (2 * (1 - 0)^2 + 3 * (2 - 1)^2) = 10
+    "ch03_ewc.ewc_penalty_exercise": (lambda f: f({"w": T([1.0, 2.0])}, {"w": T([0.0, 1.0])},
+                                                 {"w": T([2.0, 3.0])}, 4.0), 10.0),
+    # zero weights: p = (1/2, 1/2), so d log p(y) / d logits = +-1/2 and the squared weight gradient is
+    # x_i^2 / 4 for both rows; mean over x = (1, 2), (3, 0) of x^2 is (5, 2); the bias gets 1/4
+    "ch03_ewc.empirical_fisher_exercise": (
+        lambda f: f(_zero_linear(), T([[1.0, 2.0], [3.0, 0.0]]), T([0, 1])),
+        {"weight": T([[1.25, 0.5], [1.25, 0.5]]), "bias": T([0.25, 0.25])}),
+    # x W^T + b = (1.5, 1.5); x A^T = 3; (alpha / r) * 3 * B^T = 2 * 3 * (2, 0) = (12, 0)
+    "ch04_lora.lora_forward_exercise": (
+        lambda f: f(T([[1.0, 2.0]]), torch.eye(2), T([0.5, -0.5]), T([[1.0, 1.0]]), T([[2.0], [0.0]]), 2.0, 1),
+        T([[13.5, 1.5]])),
+    # 8 * (784 + 256) + 8 * (256 + 256) + 8 * (256 + 10)
+    "ch04_lora.lora_params_exercise": (lambda f: f([(784, 256), (256, 256), (256, 10)], 8), 14544),
+    # full memory of 2, item number 2: j = 1 < 2 replaces slot 1; j = 2 drops the item; not full: append
+    "ch05_replay.reservoir_exercise": (
+        lambda f: [_reservoir_after(f, ["a", "b"], 2, 1), _reservoir_after(f, ["a", "b"], 2, 2),
+                   _reservoir_after(f, ["a"], 1, 0)],
+        [["a", "new"], ["a", "b"], ["a", "new"]]),
+    # 0.5 - 2 * (-0.1) = 0.7; the penalty's gradient (10) does not count
+    "ch06_si.step_exercise": (lambda f: f(T([0.5]), T([2.0]), T([10.0]), T([-0.1])), T([0.7])),
+    # Delta = 1.5 - 1.0 = 0.5: 1 + 0.7 / (0.25 + 0.25) = 2.4, and omega restarts at 0
+    "ch06_si.consolidate_exercise": (lambda f: f(T([1.0]), T([0.7]), T([1.5]), T([1.0]), 0.25),
+                                     (T([2.4]), T([0.0]))),
+    # 3 * (2 * 1^2 + 0.5 * 2^2) = 12 (no 1/2)
+    "ch06_si.penalty_exercise": (lambda f: f(T([1.0, 3.0]), T([0.0, 1.0]), T([2.0, 0.5]), 3.0), 12.0),
+}
+
+
+def test_every_exercise_has_a_hand_computed_case():
+    assert sorted(HAND) == sorted(name for name, _ in EXERCISES)
+
+
 @pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
-def test_reference_passes(name, exercise, capsys):
+def test_reference_gives_the_hand_computed_answer(name, exercise):
+    call, expected = HAND[name]
+    got = call(exercise.reference)
+    if isinstance(expected, list) and isinstance(expected[0], list):
+        assert got == expected
+    else:
+        assert close(got, expected), f"{name}: {got} != {expected}"
+
+
+@pytest.mark.parametrize("name,exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
+def test_checker_accepts_a_correct_function(name, exercise, capsys):
+    # The reference is right by the test above; here the checker's flow: every case passes, it is returned.
     report = exercise.run(exercise.reference)
     assert report.ok and len(report.passed) >= 2, str(report)
     assert exercise.check(exercise.reference) is exercise.reference

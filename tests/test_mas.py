@@ -87,7 +87,7 @@ def test_mas_forgets_less_than_naive(make_stream, on_mnist):
 def test_bad_hyperparameters_are_one_line():
     for kwargs, msg in [(dict(lam=0), "mas lam 0 is out of range; allowed: (0, 1e+12]"),
                         (dict(importance_samples=0), "mas importance_samples 0 is out of range; allowed: 1..10000000"),
-                        (dict(importance_samples=1.5), "mas importance_samples must be an integer, got 1.5")]:
+                        (dict(importance_samples=1.5), "mas importance_samples must be an integer, got 1.5; allowed: 1..10000000")]:
         with pytest.raises(ConfigError) as err:
             get_strategy("mas", **kwargs)
         assert str(err.value) == msg

@@ -1,60 +1,62 @@
 """Build the student and instructor editions of every chapter from one source, notebooks/src/NN_name.py.
 
-The source is in "percent" format: `# %%` starts a code cell (optionally `# %% tags=["a", "b"]`), `# %% [markdown]`
-a Markdown cell whose lines start with `# `. Inside code, a block
+The source is in jupytext's "percent" format (read with jupytext): `# %%` starts a code cell (optionally with
+metadata, `# %% tags=["a", "b"]` or `# %% slideshow={"slide_type": "fragment"}`), `# %% [markdown]` a Markdown
+cell whose lines start with `# `. Inside code, a block
 
     # BEGIN SOLUTION: message for students
     ...the solution...
     # END SOLUTION
 
 stays in the instructor edition (notebooks/instructor/) and becomes `raise NotImplementedError("message")` in the
-student edition (notebooks/), at the same indentation. Both editions get an "Open in Colab" badge and prev/next
-links. Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
+student edition (notebooks/), at the same indentation (the markers are otter-grader's; the grader,
+cl_helpers.teaching.grading, scores the filled-in stubs with the chapters' own checkers). Both editions get an
+"Open in Colab" badge and prev/next links, and every cell a `slideshow.slide_type` for RISE and reveal.js
+(cl_helpers.teaching.slides: headings start slides, a full slide continues on a sub-slide).
+Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
 from what the source gives, outputs ignored).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 import tempfile
 from pathlib import Path
 
+import jupytext
 import nbformat
+
+
+def _load_slides():
+    # By path: importing the package would import torch, which building notebooks does not need.
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "cl_helpers" / "teaching" / "slides.py"
+    spec = importlib.util.spec_from_file_location("cl_slides", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slides = _load_slides()
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "src"
 EDITIONS = {"student": ROOT / "notebooks", "instructor": ROOT / "notebooks" / "instructor"}
 REPO = os.environ.get("CL_COURSE_REPO", "cl-course/cl-course")  # GitHub owner/name, for the Colab badge
 BRANCH = "main"
-_HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+_JUPYTEXT_KEYS = {"lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker", "region_name"}
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<msg>.*))?$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
 
 
-def parse(text: str) -> list[dict]:
-    """Split a percent-format source into cells: dicts with kind ('code'/'markdown'), source and tags."""
-    cells: list[dict] = []
-    for line in text.splitlines():
-        m = _HEADER.match(line)
-        if m:
-            cells.append({"kind": "markdown" if m.group("md") else "code", "lines": [],
-                          "tags": json.loads(m.group("tags")) if m.group("tags") else []})
-        elif cells:
-            cells[-1]["lines"].append(line)
-        elif line.strip():
-            raise ValueError(f"text before the first '# %%' cell: {line!r}")
+def parse(text: str) -> list[nbformat.NotebookNode]:
+    """The cells of a percent-format source, as jupytext reads them (its own bookkeeping metadata dropped)."""
+    cells = jupytext.reads(text, fmt="py:percent").cells
     for cell in cells:
-        lines = cell.pop("lines")
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if cell["kind"] == "markdown":
-            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
-        cell["source"] = "\n".join(lines)
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k not in _JUPYTEXT_KEYS}
     return cells
 
 
@@ -111,14 +113,18 @@ def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
     }
     nb.cells.append(nbformat.v4.new_markdown_cell(top, metadata={"tags": ["nav"]}))
     for cell in cells:
-        meta = {"tags": cell["tags"]} if cell["tags"] else {}
-        if cell["kind"] == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(cell["source"], metadata=meta))
+        meta = dict(cell.metadata)
+        if cell.cell_type == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=meta))
         else:
-            src = student_source(cell["source"]) if edition == "student" else instructor_source(cell["source"])
-            src = src.replace("__REPO__", REPO)
-            nb.cells.append(nbformat.v4.new_code_cell(src, metadata=meta))
+            src = student_source(cell.source) if edition == "student" else instructor_source(cell.source)
+            nb.cells.append(nbformat.v4.new_code_cell(src.replace("__REPO__", REPO), metadata=meta))
     nb.cells.append(nbformat.v4.new_markdown_cell(bottom, metadata={"tags": ["nav"]}))
+    explicit = [None if i in (0, len(nb.cells) - 1) else c.metadata.get("slideshow", {}).get("slide_type")
+                for i, c in enumerate(nb.cells)]
+    explicit[0] = explicit[-1] = "skip"  # Colab badges and links say nothing in a lecture hall
+    for cell, kind in zip(nb.cells, slides.slide_types(nb.cells, explicit)):
+        cell.metadata["slideshow"] = {"slide_type": kind}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{i:03d}"  # stable ids: rebuilding does not churn the diff
     return nb
@@ -129,9 +135,10 @@ def chapter_names() -> list[str]:
     return sorted(p.stem for p in SRC.glob("[0-9][0-9]_*.py"))
 
 
-def signature(nb) -> list[tuple[str, str, list]]:
-    """What must match between source and committed notebook: cell kinds, sources and tags."""
-    return [(c.cell_type, c.source, list(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
+def signature(nb) -> list[tuple[str, str, list, str | None]]:
+    """What must match between source and committed notebook: cell kinds, sources, tags and slide types."""
+    return [(c.cell_type, c.source, list(c.get("metadata", {}).get("tags", [])),
+             c.get("metadata", {}).get("slideshow", {}).get("slide_type")) for c in nb.cells]
 
 
 def write(nb, path: Path) -> None:
@@ -141,10 +148,15 @@ def write(nb, path: Path) -> None:
         if signature(old) == signature(nb):
             return
         previous = {(c.cell_type, c.source): c for c in old.cells}
+        for key in ("language_info", "widgets"):  # written by the saved run: the widgets' state, the Python version
+            if key in old.metadata:
+                nb.metadata[key] = old.metadata[key]
         for cell in nb.cells:
             prev = previous.get((cell.cell_type, cell.source))
             if cell.cell_type == "code" and prev is not None:
                 cell.outputs, cell.execution_count = prev.outputs, prev.execution_count
+                if "execution" in prev.metadata:  # nbclient's timings of the saved run
+                    cell.metadata["execution"] = prev.metadata["execution"]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -165,6 +177,12 @@ def main(argv=None) -> int:
                     stale.append(str(path.relative_to(ROOT)))
             else:
                 write(nb, path)
+    for folder in EDITIONS.values():  # RISE reads rise.css beside the notebooks: the decks' hall-sized fonts
+        css, text = folder / "rise.css", slides.SLIDE_CSS.lstrip()
+        if args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
+            stale.append(str(css.relative_to(ROOT)))
+        elif not args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
+            css.write_text(text, encoding="utf-8")
     if stale:
         print("out of sync with notebooks/src (run: python tools/build_notebooks.py): " + ", ".join(stale))
         return 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from ..errors import ConfigError
 from ..results import RunResult
 from ..strategies import get_strategy
 from ..tasks import TaskStream
@@ -11,9 +12,18 @@ from ..train import TrainConfig, train_stream
 
 def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig | None = None,
                 hparams: Mapping[str, Mapping] | None = None, progress: bool = True) -> list[RunResult]:
-    """Train each method from the same seed on the same stream; `hparams[name]` sets its hyperparameters."""
+    """Train each method from the same seed on the same stream; `hparams[name]` sets its hyperparameters.
+
+    `methods` is a list of names, or one string of comma-separated names ("naive,ewc") as on the CLI.
+    """
+    methods = [m.strip() for m in methods.split(",") if m.strip()] if isinstance(methods, str) else list(methods)
+    if not methods:
+        raise ConfigError("run_methods needs at least one method; allowed: names such as ['naive', 'ewc']")
     config = config or TrainConfig()
-    hparams = hparams or {}
+    hparams = dict(hparams or {})
+    for name, values in hparams.items():  # one dict for several calls may name methods not run here
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"hparams[{name!r}] must be a dict such as {{'lam': 100}}, got {values!r}")
     strategies = [get_strategy(m, **dict(hparams.get(m, {}))) for m in methods]  # all checked before any run
     return [train_stream(stream, s, config, progress=progress) for s in strategies]
 

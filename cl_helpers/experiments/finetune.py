@@ -153,7 +153,7 @@ def finetune(stream: TaskStream, rank: int | None = None, alpha: float | None = 
         add_lora(model, rank, alpha, targets)
     trainable = count_parameters(model)
     run = train_stream(_one_task(stream, new_task), _OnTask(), config, model=model, progress=progress)
-    model.eval()
+    model = run.model.eval()  # train_stream trains a copy of the model it is given
     targets_name = None if rank is None else (targets if isinstance(targets, str) else ",".join(targets))
     return FinetuneResult(
         method="full" if rank is None else "lora", rank=rank,

@@ -25,7 +25,7 @@ def compare_fisher_kinds(model: nn.Module, inputs: torch.Tensor, labels: torch.T
 
 
 def _flat(fisher: Mapping[str, torch.Tensor]) -> np.ndarray:
-    return torch.cat([f.detach().reshape(-1) for f in fisher.values()]).double().cpu().numpy()
+    return torch.cat([f.detach().reshape(-1) for f in fisher.values()]).cpu().double().numpy()  # MPS has no float64
 
 
 def fisher_kind_stats(fishers: Mapping[str, Mapping[str, torch.Tensor]],

@@ -5,6 +5,7 @@ The engine (`cl_helpers.train`) calls, per run and task:
     model = s.setup(model, stream, config)          # once; may wrap or replace the model (LoRA)
     for t, task in enumerate(stream):
         s.before_task(model, task, stream)
+        (optimizer: fresh per task, or kept, forgetting the state of s.fresh_parameters(model))
         x, y, tids = s.training_data(stream, t)      # joint: every task so far
         for each epoch, for each mini-batch:
             x, y, tids = s.make_batch(x, y, tids, t)  # replay: append memory examples
@@ -29,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError, check_choice, check_float, check_int
+from ..errors import ConfigError, check_bool, check_choice, check_float, check_int
 
 REGISTRY: dict[str, type["Strategy"]] = {}
 
@@ -53,12 +54,10 @@ class Param:
         if self.choices is not None:
             return check_choice(name, value, self.choices)
         if self.type is int:
-            return check_int(name, value, int(self.low) if self.low is not None else -2**63,
+            return check_int(name, value, int(self.low) if self.low is not None else None,
                              int(self.high) if self.high is not None else None)
         if self.type is bool:
-            if not isinstance(value, bool):
-                raise ConfigError(f"{name} must be true or false, got {value!r}")
-            return value
+            return check_bool(name, value)
         return check_float(name, value, self.low, self.high, self.low_open, self.high_open)
 
 
@@ -115,6 +114,10 @@ class Strategy:
     def parameters_to_train(self, model: nn.Module) -> Iterable[nn.Parameter]:
         """The parameters the optimizer updates (those that require grad)."""
         return [p for p in model.parameters() if p.requires_grad]
+
+    def fresh_parameters(self, model: nn.Module) -> Iterable[nn.Parameter]:
+        """Parameters that `before_task` re-initialised: an optimizer kept across tasks forgets their state."""
+        return ()
 
     def make_batch(self, x: torch.Tensor, y: torch.Tensor, tids: torch.Tensor, t: int):
         """The mini-batch actually trained on; replay appends memory examples here."""

@@ -104,6 +104,10 @@ class AdapterStrategy(Strategy):
         """Every parameter; frozen ones get no gradient and are skipped, and a kept optimizer reaches each adapter."""
         return list(model.parameters())
 
+    def fresh_parameters(self, model: nn.Module):
+        """From task 1 on, task t's adapter, just (re-)initialised: a kept optimizer's moments for it are stale."""
+        return self.adapter_params(self.t) if self.t > 0 else []
+
     def after_task(self, model: nn.Module, task, stream) -> None:
         """The task's adapter is final: end it and freeze everything."""
         self.end_adapter(self.t)

@@ -14,6 +14,7 @@ from typing import TypeVar
 import torch
 
 from ..device import describe_device, get_device, set_seed
+from ..errors import check_seed, show_config_errors
 
 T = TypeVar("T")
 
@@ -64,10 +65,14 @@ def pick(full: T, fast: T) -> T:
 
 
 def setup(seed: int = 0, quiet: bool = False) -> torch.device:
-    """Seed everything, pick the device and print where the chapter runs; returns the device."""
+    """Seed everything, pick the device and print where the chapter runs; returns the device.
+
+    In IPython, a ConfigError (a bad value in a call) is then shown as its one line, not a traceback.
+    """
     from .. import __version__
 
-    set_seed(seed)
+    show_config_errors()
+    set_seed(check_seed("seed", seed))
     device = get_device()
     if not quiet:
         mode = "fast (CL_FAST=1: small sizes)" if fast_mode() else "full"

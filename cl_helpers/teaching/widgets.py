@@ -41,11 +41,12 @@ _CACHE_SIZE = 64  # settings remembered per explorer; a result (model included) 
 def log_slider(description: str, value: float, min: float, max: float, step: float = 0.5,
                base: float = 10.0) -> W.FloatLogSlider:
     """A slider over powers of `base` between `min` and `max` (real values, not exponents), updating on release."""
-    check_float(f"{description} min", min, 0.0, low_open=True)
-    check_float(f"{description} max", max, min, low_open=True)
-    check_float(description, value, min, max)
-    check_float(f"{description} step", step, 0.0, low_open=True)
-    check_float(f"{description} base", base, 1.0, low_open=True)
+    description = _check_description(description)
+    min = check_float(f"{description} min", min, 0.0, low_open=True)
+    max = check_float(f"{description} max", max, min, low_open=True)
+    value = check_float(description, value, min, max)
+    step = check_float(f"{description} step", step, 0.0, low_open=True)
+    base = check_float(f"{description} base", base, 1.0, low_open=True)
     # FloatLogSlider's min/max/step are exponents of `base`.
     lo, hi = _exponent(min, base), _exponent(max, base)
     return W.FloatLogSlider(value=value, base=base, min=lo, max=hi, step=step, description=description,
@@ -55,10 +56,11 @@ def log_slider(description: str, value: float, min: float, max: float, step: flo
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> W.IntSlider:
     """An integer slider from `min` to `max`, updating on release."""
-    check_int(f"{description} min", min, low=-(2 ** 31))
-    check_int(f"{description} max", max, low=min + 1)
-    check_int(description, value, low=min, high=max)
-    check_int(f"{description} step", step, low=1)
+    description = _check_description(description)
+    min = check_int(f"{description} min", min, low=-(2 ** 31), high=2 ** 31 - 2)
+    max = check_int(f"{description} max", max, low=min + 1, high=2 ** 31 - 1)
+    value = check_int(description, value, low=min, high=max)
+    step = check_int(f"{description} step", step, low=1, high=max - min)
     return W.IntSlider(value=value, min=min, max=max, step=step, description=description,
                        continuous_update=False, style=_STYLE, layout=W.Layout(width=_WIDTH))
 
@@ -66,8 +68,10 @@ def int_slider(description: str, value: int, min: int, max: int, step: int = 1) 
 def float_slider(description: str, value: float, min: float, max: float,
                  step: float | None = None) -> W.FloatSlider:
     """A linear slider from `min` to `max` (20 steps unless `step` is given), updating on release."""
-    check_float(f"{description} max", max, min, low_open=True)
-    check_float(description, value, min, max)
+    description = _check_description(description)
+    min = check_float(f"{description} min", min)
+    max = check_float(f"{description} max", max, min, low_open=True)
+    value = check_float(description, value, min, max)
     step = (max - min) / 20 if step is None else check_float(f"{description} step", step, 0.0, low_open=True)
     return W.FloatSlider(value=value, min=min, max=max, step=step, description=description,
                          continuous_update=False, readout_format=".3", style=_STYLE,
@@ -159,7 +163,7 @@ class Explorer:
         for name, value in values.items():
             if name not in self.sliders:
                 raise ConfigError(f"unknown slider {name!r}; allowed: {', '.join(self.sliders)}")
-            _check_in_range(self.sliders[name], value)
+            values[name] = _check_in_range(self.sliders[name], value)
         self._holding = True
         try:
             for name, value in values.items():
@@ -301,14 +305,23 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def _check_in_range(slider: W.ValueWidget, value: Any) -> None:
+def _check_in_range(slider: W.ValueWidget, value: Any) -> Any:
+    """`value` converted and checked against the slider's range (as a user moving it could set it)."""
     name = slider.description or "slider"
     if isinstance(slider, W.FloatLogSlider):
-        check_float(name, value, slider.base ** slider.min * (1 - 1e-9), slider.base ** slider.max * (1 + 1e-9))
-    elif isinstance(slider, (W.IntSlider, W.BoundedIntText)):
-        check_int(name, value, slider.min, slider.max)
-    elif hasattr(slider, "min") and hasattr(slider, "max"):
-        check_float(name, value, slider.min, slider.max)
+        return check_float(name, value, slider.base ** slider.min * (1 - 1e-9),
+                           slider.base ** slider.max * (1 + 1e-9))
+    if isinstance(slider, (W.IntSlider, W.BoundedIntText)):
+        return check_int(name, value, slider.min, slider.max)
+    if hasattr(slider, "min") and hasattr(slider, "max"):
+        return check_float(name, value, slider.min, slider.max)
+    return value
+
+
+def _check_description(description: Any) -> str:
+    if not isinstance(description, str):
+        raise ConfigError(f"a slider's description must be a string such as 'lambda', got {description!r}")
+    return description
 
 
 def _split_shown(shown: Any) -> tuple[Any, str | None]:

@@ -115,8 +115,8 @@ def _close_nan(a: Any, b: Any) -> bool:
     # A mistake that divides 0 by 0 gives nan; a nan must match the same nan to be named.
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_close_nan(a[k], b[k]) for k in a)
-    x = np.asarray(torch.as_tensor(a).detach().double().cpu())
-    y = np.asarray(torch.as_tensor(b).detach().double().cpu())
+    x = np.asarray(torch.as_tensor(a).detach().cpu().double())
+    y = np.asarray(torch.as_tensor(b).detach().cpu().double())
     return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-4, atol=1e-6, equal_nan=True))
 
 

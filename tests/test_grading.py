@@ -1,0 +1,105 @@
+"""The grader scores filled-in student notebooks with the chapters' checkers and survives hostile submissions.
+
+Fixture submissions are chapter 2's student edition with its exercise cell filled in six ways; each runs
+in a real kernel (fast mode).
+"""
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cl_helpers.teaching import grading
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CORRECT_FORGETTING = """def average_forgetting(R):
+    R = np.asarray(R, dtype=float)
+    T = len(R)
+    return float(np.mean([R[:T - 1, j].max() - R[T - 1, j] for j in range(T - 1)]))
+"""
+CORRECT_BWT = """def backward_transfer(R):
+    R = np.asarray(R, dtype=float)
+    T = len(R)
+    return float(np.mean([R[T - 1, j] - R[j, j] for j in range(T - 1)]))
+"""
+SIGN_FLIPPED = CORRECT_FORGETTING.replace("return float(np.mean([R[:T - 1, j].max() - R[T - 1, j]",
+                                          "return float(np.mean([R[T - 1, j] - R[:T - 1, j].max()")
+DIAGONAL_NOT_MAX = CORRECT_FORGETTING.replace("R[:T - 1, j].max()", "R[j, j]")
+RAISES = CORRECT_FORGETTING.replace("R[T - 1, j] for", "R[T, j] for")  # off by one: IndexError
+ENDLESS = CORRECT_FORGETTING.replace("    R = np.asarray", "    while True:\n        pass\n    R = np.asarray")
+DELETES = "import os\nfor _f in os.listdir('.'):\n    os.remove(_f)\n"
+
+SUBMISSIONS = {  # student: (exercise cell, points for 2.1 forgetting (of 4), points for 2.2 BWT (of 4), note)
+    "correct": (CORRECT_FORGETTING + CORRECT_BWT, 4, 4, None),
+    "sign_flipped": (SIGN_FLIPPED + CORRECT_BWT, 0, 4, "Likely mistake: sign flipped"),
+    # R[j, j] equals the column max in three of the four cases: only "task 0 peaks after task 1" catches it
+    "diagonal": (DIAGONAL_NOT_MAX + CORRECT_BWT, 3, 4, "Likely mistake: used R[j, j]"),
+    "blank": (None, 0, 0, "not implemented"),
+    # sorts first, so it runs before or beside the others: it deletes every file in its folder, then raises
+    "a_raises": (DELETES + RAISES + CORRECT_BWT, 0, 4, "raised IndexError"),
+    "endless": (ENDLESS + CORRECT_BWT, 0, 4, "forgetting_exercise: timed out"),
+}
+
+
+def _submission(cell_source):
+    nb = nbformat.read(ROOT / "notebooks" / "02_metrics.ipynb", as_version=4)
+    if cell_source is not None:
+        cell = next(c for c in nb.cells if "exercise" in c.metadata.get("tags", []))
+        cell.source = "import numpy as np\n\n" + cell_source
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    for student, (source, *_) in SUBMISSIONS.items():
+        nbformat.write(_submission(source), folder / f"{student}.ipynb")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    out = tmp_path_factory.mktemp("out") / "grades.csv"
+    results = grading.grade(folder, out, chapter="02", timeout=120, exercise_timeout=4, budget=120, jobs=2)
+    return results, out, folder, before
+
+
+def test_every_exercise_of_every_chapter_is_found():
+    for source in sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py")):
+        found = grading.exercises(source)
+        assert len(found) == source.read_text(encoding="utf-8").count(".check("), source.name
+        assert all(g.points >= 2 for g in found)
+    ch2 = grading.exercises(grading.chapter_source("02", ROOT / "notebooks" / "src"))
+    assert [(g.checker, g.function, g.points) for g in ch2] == [
+        ("forgetting_exercise", "average_forgetting", 4), ("bwt_exercise", "backward_transfer", 4)]
+
+
+def test_points_per_exercise_per_student(graded):
+    results, out, _, _ = graded
+    rows = {r["student"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert set(rows) == set(SUBMISSIONS)
+    for student, (_, forgetting, bwt, note) in SUBMISSIONS.items():
+        row = rows[student]
+        got = (int(row["forgetting_exercise (of 4)"]), int(row["bwt_exercise (of 4)"]), int(row["total"]))
+        assert got == (forgetting, bwt, forgetting + bwt), (student, row)
+        assert row["max"] == "8"
+        if note:
+            assert note in row["notes"], (student, row["notes"])
+        else:
+            assert row["notes"] == "", (student, row["notes"])
+
+
+def test_hostile_submissions_harm_nobody_else(graded):
+    results, _, folder, before = graded
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # deleting ran in its own copy
+    endless = next(r for r in results if r.student == "endless")
+    assert endless.seconds < 60  # two 4 s limits (its own check cell, then the grader's), not forever
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    from cl_helpers.cli import main
+
+    (tmp_path / "x.ipynb").write_text("{}", encoding="utf-8")
+    assert main(["grade", str(tmp_path), "--chapter", "99"]) == 2
+    assert "chapter '99' not found" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path), "--jobs", "0"]) == 2
+    assert "--jobs must be positive" in capsys.readouterr().err

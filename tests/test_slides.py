@@ -1,0 +1,98 @@
+"""Every chapter presents as slides: structure from the sources, a static reveal.js deck, no slide over a screenful."""
+import base64
+import io
+import re
+import struct
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cl_helpers.teaching import slides
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_notebooks as build  # noqa: E402
+
+CHAPTERS = build.chapter_names()
+
+
+def _png(width: int, height: int) -> str:
+    """A base64 PNG header of the given size (enough for png_size and height)."""
+    head = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", width, height) + bytes(20)
+    return base64.b64encode(head).decode()
+
+
+def _types(nb):
+    return [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_headings_start_slides_and_navigation_is_skipped(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    types = _types(nb)
+    assert None not in types
+    assert types[0] == types[-1] == "skip"
+    for cell, kind in zip(nb.cells, types):
+        first = cell.source.split("\n", 1)[0]
+        if cell.cell_type == "markdown" and re.match(r"#{1,2} ", first):
+            assert kind == "slide", first
+        if cell.cell_type == "markdown" and first.startswith("### "):
+            assert kind == "subslide", first
+    assert types.count("slide") >= 3
+
+
+def test_source_override_and_filling():
+    text = ('# %% [markdown]\n# ## Title\n#\n# one line\n\n# %%\nx = 1\n\n'
+            '# %% slideshow={"slide_type": "fragment"}\ny = 2\n\n# %%\n' + "\n".join(f"z{i} = {i}" for i in range(18))
+            + '\n\n# %% [markdown]\n# A paragraph after a full slide.\n')
+    cells = build.parse(text)
+    assert cells[2].metadata == {"slideshow": {"slide_type": "fragment"}}
+    explicit = [c.metadata.get("slideshow", {}).get("slide_type") for c in cells]
+    # heading, small code on the same slide, the override, then 18 lines of code overflow onto a sub-slide
+    assert slides.slide_types(cells, explicit) == ["slide", "-", "fragment", "subslide", "-"]
+
+
+def test_height_measures_text_width_code_and_figures():
+    assert slides.markdown_height("a" * 80) == slides.TEXT_LINE_PX
+    assert slides.markdown_height("中" * 41) == 2 * slides.TEXT_LINE_PX  # CJK characters are two columns wide
+    assert slides.png_size(_png(1000, 400)) == (1000, 400)
+    cell = {"cell_type": "code", "source": "plt.show()", "metadata": {},
+            "outputs": [{"output_type": "display_data", "data": {"image/png": _png(2400, 800)}}]}
+    assert slides.height(cell) == slides.code_height("plt.show()") + 800 * 1200 // 2400
+    tall = {**cell, "outputs": [{"output_type": "display_data", "data": {"image/png": _png(800, 1600)}}]}
+    assert slides.height(tall) == slides.code_height("plt.show()") + slides.FIGURE_MAX_PX
+
+
+def test_tall_cells_are_split_for_the_deck():
+    long_md = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(12))
+    printed = {"output_type": "stream", "name": "stdout", "text": "".join(f"line {i}\n" for i in range(60))}
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## A slide\n\n" + long_md, metadata={"slideshow": {"slide_type": "slide"}}),
+        nbformat.v4.new_code_cell("for i in range(60):\n    print('line', i)", outputs=[printed],
+                                  metadata={"slideshow": {"slide_type": "-"}}),
+    ])
+    assert slides.overfull(nb)
+    arranged = slides.for_slides(nb)
+    assert not slides.overfull(arranged)
+    text = "".join(c.source for c in arranged.cells if c.cell_type == "markdown")
+    assert all(f"Paragraph {i}:" in text for i in range(12))  # nothing lost, only cut at blank lines
+    lines = "".join(o["text"] for c in arranged.cells if c.cell_type == "code" for o in c.outputs)
+    assert lines == printed["text"]
+    assert len({c.id for c in arranged.cells}) == len(arranged.cells)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_each_chapter_exports_to_a_deck_with_its_plots(name, tmp_path):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    arranged = slides.for_slides(nbformat.read(path, as_version=4))
+    assert not slides.overfull(arranged), f"slides taller than {slides.SCREEN_PX} px: {slides.overfull(arranged)}"
+    html = slides.export(path, tmp_path).read_text(encoding="utf-8")
+    n_slides = len(slides.slides(arranged.cells))
+    assert html.count("<section") >= n_slides > 5
+    n_plots = sum("image/png" in o.get("data", {}) for c in arranged.cells if c.cell_type == "code"
+                  for o in c.outputs)
+    assert n_plots >= 1 and html.count('<img alt="No description has been provided for this image" '
+                                       'class="" src="data:image/png;base64,') == n_plots
+    assert "font-size: 28px" in html and "width: 1280" in html
