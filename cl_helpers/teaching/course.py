@@ -36,22 +36,19 @@ class ClaimError(AssertionError):
     """A sentence of a chapter no longer matches what its run produced."""
 
 
-def expect(condition: bool, claim: str, full_only: bool = False) -> bool | None:
+def expect(condition: bool, claim: str, full_only: bool = False) -> None:
     """Check a claim the prose makes about the run: raise ClaimError in CI, print a short note for a student.
 
     `full_only`: the claim is about the full-size experiment (what the saved outputs show) and fast mode's
     small sizes cannot support it; in fast mode it is neither checked nor noted, and it is checked when the
-    outputs are saved. Returns whether the claim holds (None when skipped), so a cell can branch on it.
+    outputs are saved. Returns nothing, so a cell that ends with a check shows no stray `True`.
     """
-    if full_only and fast_mode():
-        return None
-    if bool(condition):
-        return True
+    if (full_only and fast_mode()) or bool(condition):
+        return
     if strict_claims():
         raise ClaimError(f"the chapter claims: {claim}; this run contradicts it")
     print(f"⚠️ 注意：課文說「{claim}」，但你這次執行的結果不是這樣（可能是不同的 torch 版本、GPU，或你改了設定）。"
           "以你看到的數字為準，也歡迎回報給助教。")
-    return False
 
 
 def in_colab() -> bool:

@@ -310,7 +310,8 @@ if defaults:   # the claims below are about the default experiment; after your e
 # %% [markdown]
 # 預設設定下應該看到文獻中的排序（每個數字是 3 個 seed 的平均，誤差線是標準差）。**Class-incremental split MNIST**：
 #
-# - naive、EWC、online EWC、SI 都在 0.2 附近（舊任務全部歸零，只剩最後一個任務），LwF 與 `lora` 也一樣。
+# - naive、EWC、online EWC、SI 都在 0.2 附近（舊任務全部歸零，只剩最後一個任務），LwF 也一樣；`lora` 更低：
+#   舊任務一樣歸零，連最後一個任務都只靠一個小 adapter 學（上表）。
 # - replay 遠高於它們，A-GEM 介於中間，joint（每個階段用到目前為止所有的資料）是上界。
 # - MAS 比 0.2 高一些，但仍遠不及 replay（Hsu et al. 2018 的表中，regularization 方法都只有 20% 出頭）。
 # - FWT 每個方法都一樣（第 5 章解釋過：還沒學到的類別永遠不會被預測）。
