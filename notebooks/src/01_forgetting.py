@@ -41,6 +41,46 @@ device = course.setup(seed=0)
 # 人類學會騎腳踏車後再學游泳，不會忘記騎車；但一個標準的神經網路會。接下來用實驗看看有多嚴重。
 
 # %% [markdown]
+# ### 在參數空間裡看 interference：只有兩個權重的模型
+#
+# 把「對 A 重要的權重被 B 的 gradient 推走」真的畫出來。模型只有兩個權重 $w = (w_1, w_2)$：logistic regression
+# $p(y = 1 \mid x) = \sigma(w_1 x_1 + w_2 x_2)$。兩個人造的任務：task A 的輸入主要沿 $x_1$ 變化，task B 主要沿 $x_2$，
+# 標籤由不同的「真實權重」產生。`cl_helpers.teaching.playground` 在整個 $(w_1, w_2)$ 平面上算出每個任務真正的
+# loss（等高線）、各自的最佳點（星號），以及從 A 的最佳點出發、**只用 B 的 loss** 做 gradient descent 的真實路徑。
+
+# %%
+from cl_helpers.teaching.quiz import ask
+
+ask("從 task A 的最佳點出發，只用 task B 的資料做 gradient descent。走完之後，task A 的 loss 會怎樣？",
+    ["幾乎不變：A 的最佳點附近本來就很平", "明顯上升：B 的 gradient 把權重推離 A 的最佳點",
+     "下降：多訓練總是有幫助"],
+    answer=1, key="ch1-playground",
+    explain="gradient descent 只看得到 B 的 loss。A 的最佳點對 B 來說很差，B 的 gradient 把權重一路推向 B 的最佳點，"
+            "完全不管 A 的 loss 沿路變成多少。下一個 cell 畫出真實的路徑與兩個 loss。")
+
+# %%
+from cl_helpers.teaching.playground import make_playground, train_path, losses_at
+from cl_helpers.plots import plot_interference
+
+pg = make_playground(seed=0)
+path = train_path(pg, steps=1000)          # full-batch gradient descent on B, from A's optimum
+plot_interference(pg, path)
+plt.show()
+loss_A, loss_B = losses_at(path, pg.A), losses_at(path, pg.B)
+print(f"loss on A: {loss_A[0]:.3f} at A's optimum -> {loss_A[-1]:.3f} after {len(path) - 1} steps on B")
+print(f"loss on B: {loss_B[0]:.3f} -> {loss_B[50]:.3f} after 50 steps -> {loss_B[-1]:.3f}")
+course.expect(loss_A[-1] > loss_A[0] + 0.5, "只訓練 B，A 的 loss 明顯上升")
+course.expect(loss_B[0] - loss_B[50] > 0.9 * (loss_B[0] - loss_B[-1]) and
+              loss_A[-1] - loss_A[50] > 0.5 * (loss_A[-1] - loss_A[0]),
+              "B 的 loss 在前 50 步就幾乎降完，A 的 loss 大部分是在那之後才上升的")
+
+# %% [markdown]
+# 路徑先沿著 $w_2$ 往下走（B 的 loss 在這個方向很陡，前 50 步就幾乎降完），接著慢慢沿著 $w_1$ 往左移：
+# 對 B 來說這個方向幾乎是平的，多走只省下一點點 loss；但對 A 來說 $w_1$ 正是最陡的方向，A 的 loss 大部分是在這一段
+# 才升上去的。B 用「對自己幾乎沒好處」的一步，毀掉了 A。如果有人告訴 gradient descent「$w_1$ 對 A 很重要，別動它」，
+# 停在 $w_1$ 不動、只調 $w_2$ 的那一點對兩個任務都不錯。第 3 章的 EWC 正是這麼做的，我們會回到這張圖。
+
+# %% [markdown]
 # ## 1.2 Permuted MNIST：同樣的數字、不同的像素排列
 #
 # 每個 task 用一個固定的隨機 permutation 打亂 28×28 = 784 個像素（task 0 不打亂）。
@@ -59,6 +99,15 @@ plt.show()
 # 每個任務開始時重新建立 Adam。每個 epoch 結束時，我們在**所有**任務（包括還沒學的）的 test set 上評估。
 
 # %%
+ask("依序學完 task 1、task 2 之後，task 0 的 test accuracy 會在哪裡？",
+    ["和剛學完時差不多：三個任務的像素排列不同，互不干擾", "明顯下降，但仍遠高於亂猜的 0.1",
+     "掉到亂猜的 0.1 左右"],
+    answer=1, key="ch1-task0",
+    explain="三個任務共用同一組權重，後面的任務會改掉 task 0 用到的權重，所以 task 0 明顯變差；"
+            "但兩層 hidden layer 有 256 個 unit，新任務也用到很多原本對 task 0 不重要的權重，所以不會掉到亂猜。"
+            "下一個 cell 印出真正的數字。")
+
+# %%
 EPOCHS = pick(3, 1)
 naive = train_stream(stream, "naive", epochs=EPOCHS)
 plots.plot_run(naive)
@@ -74,6 +123,97 @@ print(f"task 0: {naive.acc_matrix[0, 0]:.3f} right after learning it -> {naive.a
 # %%
 course.expect(naive.acc_matrix[-1, 0] < naive.acc_matrix[0, 0] - 0.05,
               "task 0 的 accuracy 在學完後面的任務之後明顯下降")
+
+# %%
+course.expect(naive.acc_matrix[-1, 0] > 0.3, "task 0 掉了不少，但仍遠高於亂猜的 0.1")
+
+# %% [markdown]
+# ## 練習 1.1：自己寫 training loop
+#
+# 上面的 `train_stream(stream, "naive", ...)` 裡面到底做了什麼？自己寫一次。完成
+# `train_task(model, task, epochs, batch_size, lr, gen)`：用 mini-batches 在**一個**任務上訓練 `model`，
+# 做法和 `train_stream` 完全一樣：
+# - 每個任務建立一個 `torch.optim.Adam(model.parameters(), lr=lr)`（課程 notebook 的做法：每個任務重新建立 Adam）；
+# - `model` 交給你時是 eval mode（就像剛評估完），要先呼叫 `model.train()`；
+# - 每個 epoch 用 `order = torch.randperm(n, generator=gen, device=gen.device)` 打亂一次，再依序切成每組
+#   `batch_size` 個（最後一組可以比較小）；
+# - 每個 mini-batch：`zero_grad`、forward `model(x, task.id)`、`F.cross_entropy`、`backward`、`step`。
+#
+# 檢查器在 3 個 permuted MNIST 任務（每個 1,000 張訓練圖）上，用同一個 seed 跑你的 loop 與 `train_stream`，
+# 比較兩個 accuracy matrix（容許差距 0.02）與最後的權重（容許最大權重的 0.1%，也就是浮點誤差），
+# 並在訓練時觀察：有沒有 zero_grad、是不是 train mode、每個任務幾個 optimizer、每個 epoch 是不是所有樣本的一個排列。
+# 卡住了？`loop_exercise.hint(1)`。沒寫完也沒關係，後面會用參考答案。
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+def train_task(model, task, epochs, batch_size, lr, gen):
+    """Train `model` on one task with Adam and shuffled mini-batches, exactly as train_stream does."""
+    # BEGIN SOLUTION: Exercise 1.1: the training loop (try loop_exercise.hint(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            x, y = task.x_train[idx], task.y_train[idx]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x, task.id), y)
+            loss.backward()
+            optimizer.step()
+    # END SOLUTION
+
+# %%
+from cl_helpers.teaching.exercises.ch01_loop import loop_exercise
+
+my_train_task = loop_exercise.check(train_task)
+
+# %% [markdown]
+# 檢查器會指出常見錯誤：忘了 `zero_grad`（PyTorch 會把 gradient **累加**到 `.grad`）、沒切回 train mode、
+# 每個 batch 重抽一次 permutation（有些樣本一個 epoch 出現兩次、有些沒出現）、每個 batch 或每個 epoch 都建立新的
+# optimizer（Adam 的移動平均一直重來）、丟掉最後一個比較小的 batch。
+#
+# ### 你的 loop 與 engine：每個 hook 在哪裡
+#
+# `train_stream` 就是這個 loop，再加上在固定位置呼叫 strategy 的 hook（`cl_helpers/strategies/base.py`）。
+# 後面每個方法都只是在其中幾個位置多做一點事：
+#
+# ```python
+# optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # engine: make_optimizer(strategy.parameters_to_train(model))
+# model.train()                                             # strategy.before_task(model, task, stream)
+# for epoch in range(epochs):                               # data: strategy.training_data(stream, t)  (joint: all tasks so far)
+#     order = torch.randperm(n, generator=gen, device=gen.device)
+#     for start in range(0, n, batch_size):
+#         idx = order[start:start + batch_size]
+#         x, y = task.x_train[idx], task.y_train[idx]       # strategy.make_batch(...)  <- replay appends memory (ch. 5)
+#         optimizer.zero_grad()
+#         loss = F.cross_entropy(model(x, task.id), y)      # strategy.forward / strategy.loss  <- LwF adds distillation
+#         loss.backward()                                   # strategy.after_task_backward(model)  <- SI reads the task gradient (ch. 6)
+#                                                           # strategy.penalty(model).backward()   <- EWC (ch. 3), SI, MAS
+#                                                           # strategy.after_backward(model)       <- A-GEM projects the gradient (ch. 5)
+#         optimizer.step()                                  # strategy.after_step(model)           <- SI's path integral (ch. 6)
+# # after the epochs:                                       # strategy.after_task(model, task, stream)  <- EWC's Fisher, SI's Omega, replay's buffer
+# ```
+#
+# 用你的 loop（或參考答案）重跑上面的 naive 實驗：同一條 stream、同樣的 MLP 784-256-256-10、同一個 seed。
+
+# %%
+from cl_helpers.teaching.exercises.loop import LoopSettings, play_loop
+
+mine = play_loop(my_train_task, stream, LoopSettings(epochs=EPOCHS, hidden=(256, 256)), watch=False)
+print("your loop:\n", mine.acc_matrix.round(3), "\ntrain_stream:\n", naive.acc_matrix.round(3))
+gap = abs(mine.acc_matrix - naive.acc_matrix).max()
+print(f"largest difference: {gap:.4f}")
+course.expect(gap <= 0.05, "你的 loop 與 train_stream 的 accuracy matrix 只差浮點誤差累積的幾個百分點")
+
+# %% [markdown]
+# 兩個 matrix 幾乎一樣。剩下的一點差距（上面印出的 largest difference）來自 Adam 的實作：`train_stream` 用 fused
+# kernel（`torch.optim.Adam(..., fused=True)`，一次更新所有參數，比較快），你的 `torch.optim.Adam` 用預設的實作。
+# 兩者的數學相同，只是浮點捨入不同；幾百步之後，小小的捨入差異就累積成看得見的差距。檢查器的小 stream 只有 48 步，
+# 所以它要求 accuracy matrix 的差距不超過 0.02、最後的權重只差浮點誤差；用 `fused=True` 的 loop 則和 `train_stream`
+# 逐位元相同（`tests/test_loop_exercises.py` 有測）。
 
 # %% [markdown]
 # ## 1.3 Learning rate 與 epochs：哪一個讓模型忘得更多？
@@ -134,6 +274,13 @@ explore(run, show, epochs=epochs_slider(EPOCHS, 1, 10),
 # 模型只有一個 10 類的 output head，測試時**不知道**圖片屬於哪個任務，必須在 10 類中選一個。
 # （van de Ven & Tolias 把 continual learning 分成三種情境：task-incremental 測試時知道 task id；
 # domain-incremental 標籤空間不變但輸入分布改變，例如 permuted MNIST；class-incremental 則要不斷加入新類別。）
+
+# %%
+ask("依序學完 5 個任務（最後一個是 8/9）之後，模型在 task 0（數字 0 和 1）的測試圖片上的 accuracy 大約是？",
+    ["仍然很高（> 0.8）：0 和 1 很好認", "大約一半", "接近 0"],
+    answer=2, key="ch1-split",
+    explain="class-incremental 只有一個 10 類的 head。最後一個任務只看過 8 和 9，cross-entropy 把其他類別的 logits "
+            "全部往下壓，模型幾乎每張圖都回答 8 或 9，所以 0 和 1 的 accuracy 接近 0，不只是「變差」。")
 
 # %%
 SPLIT_TRAIN = pick(1100, 600)   # first images of each digit pair: the same on the course subset and full MNIST

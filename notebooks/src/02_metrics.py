@@ -124,6 +124,15 @@ my_bwt = bwt_exercise.check(backward_transfer)
 # 若 task 0 在學 task 1 之後反而變好（backward transfer 為正），兩者就不同：
 
 # %%
+from cl_helpers.teaching.quiz import ask
+
+ask("task 0 的 accuracy：剛學完時 0.80，學完 task 1 後升到 0.95，最後是 0.85。兩種定義的 forgetting 各是多少？",
+    ["兩種都是 0.10", "Chaudhry 0.10；「剛學完」-0.05", "Chaudhry -0.05；「剛學完」0.10"],
+    answer=1, key="ch2-forgetting",
+    explain="Chaudhry 和歷史最好的 0.95 比：0.95 - 0.85 = 0.10。「剛學完」和 0.80 比：0.80 - 0.85 = -0.05，"
+            "看起來反而變好了。下一個 cell 用 cl_helpers.metrics 算給你看。")
+
+# %%
 # NBVAL_CHECK_OUTPUT
 R2 = np.array([[0.80, 0.10, 0.10],
                [0.95, 0.90, 0.10],
@@ -142,6 +151,13 @@ print("Avalanche (right after learning): ", np.round(metrics.forgetting_since_le
 # ## 2.5 真實實驗：permuted MNIST
 #
 # 用第 1 章的設定跑 naive fine-tuning 與 joint training（每個階段都用到目前為止所有任務的資料，是上界）：
+
+# %%
+ask("joint training 每個階段都用目前為止所有任務的資料訓練。它的 average forgetting 會是多少？",
+    ["和 naive 差不多：模型還是一直在改", "接近 0", "比 naive 大：資料越多越容易互相干擾"],
+    answer=1, key="ch2-joint",
+    explain="舊任務的資料一直都在訓練集裡，每一步都同時照顧所有任務，所以舊任務幾乎不會變差。"
+            "這也是它被當作上界的原因：continual learning 的方法不能存下所有舊資料。")
 
 # %%
 stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_size=pick(1000, 500),

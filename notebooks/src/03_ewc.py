@@ -111,6 +111,67 @@ theta, theta_star, F = {"w": torch.tensor([1.0, 2.0])}, {"w": torch.zeros(2)}, {
 print(f"penalty = {float(my_ewc_penalty(theta, theta_star, F, lam=2.0)):.4f}")
 
 # %% [markdown]
+# ### 回到第 1 章的兩個權重：EWC 的彈簧長什麼樣子
+#
+# 第 1 章的 playground：只有兩個權重的 logistic regression，task A 幾乎只在乎 $w_1$，task B 幾乎只在乎 $w_2$。
+# 從 A 的最佳點出發訓練 B，但 loss 加上一條把權重拉回 A 的最佳點的彈簧 $\frac{\lambda}{2}\sum_i k_i (w_i - w^*_{A,i})^2$，比較兩種彈簧：
+# - **EWC**：$k_i = F_i$，A 的 Fisher（下一節定義；這裡由 `cl_helpers.fisher.fisher_diagonal` 在 A 的最佳點算出）；
+# - **L2**：兩個權重一樣硬，$k_1 = k_2 = $ 兩個 $F_i$ 的平均，所以同一個 $\lambda$ 下兩條彈簧平均一樣硬。
+#
+# 綠色橢圓是 EWC 的「等 penalty 線」$\sum_i F_i (w_i - w^*_{A,i})^2 = $ 常數：$F_i$ 大的方向短（硬），小的方向長（軟）。
+
+# %%
+from cl_helpers.teaching.quiz import ask
+
+ask("兩條彈簧都把權重拉回 A 的最佳點。訓練完 B 之後，如果兩者停在離 A 的最佳點**一樣遠**的地方，"
+    "哪一個在 task A 上的 loss 比較小？",
+    ["L2：每個方向都拉，比較保險", "EWC：它讓權重往 A 不在乎的方向（A 的 Fisher 小的方向）移動",
+     "一樣：離最佳點一樣遠，loss 就一樣"],
+    answer=1, key="ch3-spring",
+    explain="A 的 loss 在不同方向上的陡峭程度差很多：沿 w1 很陡，沿 w2 很平。走同樣的距離，往平的方向走幾乎不傷 A。"
+            "EWC 的彈簧依 Fisher 決定軟硬，把移動留給 A 不在乎的 w2；L2 兩個方向一樣拉，於是也動了 A 很在乎的 w1。")
+
+# %%
+from cl_helpers.teaching.playground import (make_playground, penalty_paths, train_path, losses_at,
+                                            distance_from_A, l2_lambda_at_distance)
+
+pg = make_playground(seed=0)
+print(f"A's Fisher at its optimum: F = ({float(pg.fisher_A[0]):.4f}, {float(pg.fisher_A[1]):.4f})")
+lam_ewc = 3.0
+same_lam = penalty_paths(pg, lam_ewc)
+ewc_end = same_lam["EWC"][-1]
+lam_l2 = l2_lambda_at_distance(pg, distance_from_A(pg, ewc_end))   # the L2 strength that stops equally far away
+l2_end = train_path(pg, "l2", lam_l2)[-1]
+base_A = float(losses_at(pg.A.optimum, pg.A))
+for name, w, lam in (("EWC", ewc_end, lam_ewc), ("L2", l2_end, lam_l2)):
+    print(f"{name:<3} lambda {lam:5.2f}: end ({w[0]:+.2f}, {w[1]:+.2f}), {distance_from_A(pg, w):.2f} from A's optimum, "
+          f"loss on A +{float(losses_at(w, pg.A)) - base_A:.3f}, loss on B {float(losses_at(w, pg.B)):.3f}")
+rise = {n: float(losses_at(w, pg.A)) - base_A for n, w in (("EWC", ewc_end), ("L2", l2_end))}
+course.expect(rise["EWC"] < 0.5 * rise["L2"], "離 A 的最佳點一樣遠時，EWC 在 A 上增加的 loss 不到 L2 的一半")
+l2_same = same_lam["L2"][-1]
+print(f"at the same lambda {lam_ewc:g}: L2 ends at ({l2_same[0]:+.2f}, {l2_same[1]:+.2f}), loss on A "
+      f"+{float(losses_at(l2_same, pg.A)) - base_A:.3f}, loss on B {float(losses_at(l2_same, pg.B)):.3f}")
+course.expect(abs(ewc_end[0] - float(pg.A.optimum[0])) < 0.1 and
+              float(losses_at(ewc_end, pg.B)) < float(losses_at(l2_same, pg.B)) - 0.1,
+              "同一個 lambda：EWC 守住 w1，在 B 上的 loss 比 L2 低得多")
+
+# %% [markdown]
+# 拖動 $\lambda$（log scale）：三條路徑都從 A 的最佳點出發、都在 B 上做 300 步 gradient descent（空心圓是終點）。
+# $\lambda$ 很小時 EWC 和 naive 走同一條路；$\lambda$ 很大時停在 A 的最佳點附近；中間（例如上面的 $\lambda = 3$）
+# EWC 守住 $w_1$、讓 $w_2$ 走向 B 要的值，L2 在 $w_2$ 方向也拉得一樣緊，於是 B 學得比較差。
+# 圖上方的文字列出每個終點在 A 與 B 上的 loss，自己比比看。
+
+# %%
+from cl_helpers.teaching.widgets import explore, log_slider
+from cl_helpers.plots import penalty_view
+
+def run_playground(lam):
+    return lam, penalty_paths(pg, lam)
+
+explore(run_playground, lambda result: penalty_view(pg, *result),
+        lam=log_slider("playground lambda", lam_ewc, 0.01, 1000.0))
+
+# %% [markdown]
 # ## 3.2 Fisher information
 #
 # 對一個分類模型 $p_\theta(y \mid x)$，對角 Fisher 是 log-likelihood 梯度平方的期望值：
@@ -305,10 +366,58 @@ for run in (naive, ewc):
           f"accuracy on task 0: {run.acc_matrix[0, 0]:.3f} -> {run.acc_matrix[-1, 0]:.3f}")
 
 # %% [markdown]
+# ## 練習 3.3：把 EWC 放進你的 training loop
+#
+# 第 1 章你寫了 `train_task`。EWC 只改一個地方：loss 加上每個舊任務的 penalty。完成
+# `train_task_ewc(model, task, epochs, batch_size, lr, gen, old_tasks, lam)`：`old_tasks` 是每個已學完的任務一組
+# `(fisher, anchor)`（兩個 dict，name → tensor），由套件在每個任務結束時算好放進去（和 `ewc` strategy 的
+# `after_task` 一樣：200 張訓練圖的 exact Fisher、當下的參數當 anchor）。penalty 用你在練習 3.1 寫的 `my_ewc_penalty`。
+# 檢查器把它和 `train_stream(stream, get_strategy("ewc", lam=100))` 比較（同樣的 accuracy matrix 與最後的權重）。
+# 卡住了？`ewc_loop_exercise.hint(1)`。
+
+# %% tags=["exercise"]
+import torch.nn.functional as F
+
+def train_task_ewc(model, task, epochs, batch_size, lr, gen, old_tasks, lam):
+    """The chapter 1 loop; the loss adds my_ewc_penalty(params, anchor, fisher, lam) for every earlier task."""
+    # BEGIN SOLUTION: Exercise 3.3: EWC in the training loop (try ewc_loop_exercise.hint(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx])
+            params = dict(model.named_parameters())
+            for fisher, anchor in old_tasks:
+                loss = loss + my_ewc_penalty(params, anchor, fisher, lam)
+            loss.backward()
+            optimizer.step()
+    # END SOLUTION
+
+# %%
+from cl_helpers.teaching.exercises.ch03_loop import ewc_loop_exercise
+
+my_train_task_ewc = ewc_loop_exercise.check(train_task_ewc)
+
+# %% [markdown]
+# 在 engine 裡，這一行就是 `strategy.penalty(model)`：`train_stream` 先 `loss.backward()`，再 `penalty.backward()`，
+# gradient 加在一起，和把兩者相加後一次 backward 相同。Fisher 與 anchor 則是在 `strategy.after_task` 裡算的。
+
+# %% [markdown]
 # ## 3.4 $\lambda$ 要多大？實測
 #
 # 同樣的 stream，$\lambda$ 從 1 到 $10^6$ 各跑一次（`cl_helpers.experiments.sweeps.sweep`）。虛線是 naive。
 # 「new-task accuracy」是每個新任務剛學完時的 accuracy（$R_{j,j}$，$j \ge 1$ 的平均）：它量的是 plasticity。
+
+# %%
+ask("λ 從 1 掃到 10⁶，最後的 ACC（所有任務的平均 accuracy）會怎樣變化？",
+    ["一路上升：彈簧越硬，忘得越少", "先升後降：中間某個 λ 最好", "一路下降：penalty 只會妨礙學習"],
+    answer=1, key="ch3-lambda",
+    explain="λ 太小和 naive 一樣遺忘；λ 太大時新任務學不會（new-task accuracy 大跌）。ACC 同時包含兩者，"
+            "所以在中間某個 λ 最高。下面的表與圖就是實測。")
 
 # %%
 from cl_helpers.experiments.sweeps import sweep, format_sweep

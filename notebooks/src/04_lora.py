@@ -149,6 +149,16 @@ for rank in (16, 32, 64):
 # 可以一路掃到 128（輸出層的 rank 最多 10）。
 
 # %%
+from cl_helpers.teaching.quiz import ask
+
+ask("從同一個 task 0 模型出發，在 task 1 上 fine-tune：一次訓練全部權重，一次只訓練 rank 8 的 LoRA adapters。"
+    "哪一個讓 task 0 忘得比較多？",
+    ["full fine-tuning", "LoRA：參數少，每個參數都得改更多", "差不多：兩者最後都學會了 task 1"],
+    answer=0, key="ch4-full-vs-lora",
+    explain="LoRA 的修正 BA 只能沿著少數幾個方向改變每一層，其他輸入經過這一層時和原本一樣；full fine-tuning 可以改掉"
+            "舊任務依賴的任何部分。代價是 LoRA 在新任務上也學得比較少：learns less, forgets less。")
+
+# %%
 from cl_helpers.experiments.finetune import compare_finetuning, format_finetuning
 from cl_helpers.plots import plot_finetuning
 
@@ -179,6 +189,13 @@ course.expect(lora_ft.forgetting < full_ft.forgetting, "LoRA 忘得比 full fine
 # ## 4.4 Rank 的影響
 #
 # 同一個 task 0 模型（cache 住，只訓練一次），rank 從 1 到 128 各 fine-tune 一次（`rank_sweep`）：
+
+# %%
+ask("LoRA 的 rank 從 1 加到 128（α = r），task 0 的遺忘會怎樣變化？",
+    ["rank 越大忘得越少", "rank 越大忘得越多，越來越接近 full fine-tuning", "不是單調的：中等的 rank 忘得最少"],
+    answer=2, key="ch4-rank",
+    explain="rank 越大，新任務學得越多、ΔW 每一步也改變得越多，所以大 rank 忘得多；但 rank 1 也忘得多：只有一個方向可用，"
+            "新任務的 loss 一直很大，Adam 把那個方向推得很遠。下面的 sweep 是實測，之後會看到 α / r 才是關鍵。")
 
 # %%
 from cl_helpers.experiments.finetune import rank_sweep

@@ -151,6 +151,16 @@ course.expect(len(buffer) == 1000 and max(counts) < 1.5 * min(counts), "buffer �
 # 同樣的 MLP、同樣的 Adam 設定、每個任務同樣的 epochs。
 
 # %%
+from cl_helpers.teaching.quiz import ask
+
+ask("class-incremental split MNIST，5 個任務學完之後：EWC、SI（保護重要的參數）與 replay（存 1,100 個舊樣本）的 ACC 各是多少？",
+    ["都接近 0.2：class-incremental 誰都救不了", "EWC、SI 接近 0.2（和 naive 一樣），replay 高得多",
+     "三者都遠高於 naive"],
+    answer=1, key="ch5-cil",
+    explain="EWC、SI 保護的是「對舊任務的 loss 重要」的參數，但舊任務的 loss 從來沒要求模型比較舊類別與新類別，"
+            "新的 head 照樣把舊類別壓下去。replay 讓舊類別的樣本和新類別一起出現在 batch 裡，直接學到跨任務的比較。")
+
+# %%
 EPOCHS = pick(5, 2)
 config = TrainConfig(epochs=EPOCHS)
 cil = run_methods(split, ["naive", "ewc", "si", "replay"], config, hparams={"replay": {"buffer_size": 1100}})
@@ -265,6 +275,13 @@ explore(run, show, scenario=W.ToggleButtons(options=["task", "class"], value="ta
 # 先跑幾個大小當起點：
 
 # %%
+ask("buffer 從 100 個樣本一路加大，ACC 會怎樣？",
+    ["和 buffer size 成正比地上升", "前幾百個樣本就拉高很多，之後報酬遞減", "幾乎不變：replay 的效果和 buffer 大小無關"],
+    answer=1, key="ch5-buffer",
+    explain="少量舊樣本就足以讓模型每一步都比較新舊類別，所以第一批樣本的效果最大；再加更多，每個舊類別已經有足夠的代表，"
+            "ACC 只再慢慢上升。下面印出實測的數字。")
+
+# %%
 from cl_helpers.teaching.widgets import buffer_slider
 from cl_helpers.plots import plot_buffer_effect
 
@@ -333,7 +350,53 @@ course.expect(abs(lwf_paper.summary()["acc"] - acc["naive"]) <= abs(lwf.summary(
 # - LwF 的 ACC 和 naive 差幾個百分點，差在**最後學的一兩個任務**（上面印出的每個任務的 accuracy）：distillation 項
 #   把模型拉住，最新的任務學得少一點、前一個任務偶爾留下一點，ACC 就跟著上下變。把 $T^2$ 拿掉（`alpha = 0.25`，
 #   原文的權重），拉力變小，結果更接近 naive。
+
+# %% [markdown]
+# ## 練習 5.2：把 replay 放進你的 training loop
 #
+# 第 1 章的 `train_task` 只要改一個地方：每個 mini-batch 接上一個從 buffer 抽出、一樣大的 replay batch。完成
+# `train_task_replay(model, task, epochs, batch_size, lr, gen, buffer)`：`buffer` 是 `cl_helpers.buffer.ReplayBuffer`，
+# 由套件在每個任務結束時把該任務的訓練樣本放進去（和 `replay` strategy 的 `after_task` 一樣）。
+# `buffer.sample(n)` 回傳 `(x, y, task_ids)`；buffer 是空的時候（第一個任務）不能抽。
+# 檢查器在 3 個 class-incremental split MNIST 任務上，把它和 `train_stream(split, get_strategy("replay", buffer_size=200))` 比較。
+# 卡住了？`replay_loop_exercise.hint(1)`。
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+def train_task_replay(model, task, epochs, batch_size, lr, gen, buffer):
+    """The chapter 1 loop; each mini-batch is extended by as many examples drawn from the replay buffer."""
+    # BEGIN SOLUTION: Exercise 5.2: replay in the training loop (try replay_loop_exercise.hint(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            x, y = task.x_train[idx], task.y_train[idx]
+            tids = torch.full_like(y, task.id)
+            if len(buffer) > 0:
+                rx, ry, rt = buffer.sample(len(y))
+                x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x, tids), y)
+            loss.backward()
+            optimizer.step()
+    # END SOLUTION
+
+# %%
+from cl_helpers.teaching.exercises.ch05_loop import replay_loop_exercise
+
+my_train_task_replay = replay_loop_exercise.check(train_task_replay)
+
+# %% [markdown]
+# 在 engine 裡，接上 replay batch 的就是 `strategy.make_batch(x, y, tids, t)`，把任務的樣本放進 buffer 的是
+# `strategy.after_task`。A-GEM 則不改 batch，而是在 `loss.backward()` 之後、`optimizer.step()` 之前
+# （`strategy.after_backward`）用 memory 上的 gradient 投影 `.grad`：同一個 loop，不同的 hook。
+
+# %% [markdown]
 # ## 小結
 #
 # - 三大類方法：regularization（EWC、SI、MAS、LwF）不存資料但只保護舊任務「內部」的區分；

@@ -118,6 +118,15 @@ my_penalty = penalty_exercise.check(si_penalty)
 # 在第 1 章的 permuted MNIST（3 個任務，domain-incremental）上和 naive 比較：
 
 # %%
+from cl_helpers.teaching.quiz import ask
+
+ask("三個 permuted MNIST 任務學完之後，SI 的平均重要性 Ω 在哪一層最大？",
+    ["第一層（讀 784 個像素的權重）：每個任務的像素排列不同", "中間的 hidden layer", "output layer（head）"],
+    answer=2, key="ch6-omega",
+    explain="三個任務共用同一個 10 類的 head，每個任務都要靠它輸出答案，head 的每個權重都對 loss 的下降有很大的貢獻；"
+            "第一層的權重很多，每個任務又讀不同排列的像素，平均下來每個權重的貢獻小得多。下面的表是實測。")
+
+# %%
 from cl_helpers.teaching.exercises.ch06_si import StudentSI
 
 stream = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_size=pick(1000, 500),
@@ -150,7 +159,60 @@ course.expect(max(negative) < 0.01, "幾乎沒有負的 Omega")
 # SI 的 ACC 比 naive 高、forgetting 低得多：舊任務的曲線在新任務開始後幾乎不再往下掉。
 # 上面是每一層的 $\Omega$：在 permuted MNIST 中三個任務共用同一個 output layer（head），它的平均重要性比隱藏層大好幾倍，
 # 所以 penalty 最用力拉住的是 head。幾乎沒有負的 $\Omega$：用 Adam 訓練時，大部分步伐都讓 task loss 下降。
+
+# %% [markdown]
+# ## 練習 6.1d：把 SI 放進你的 training loop
 #
+# `StudentSI` 靠 engine 的 hooks 拿到 task 的 gradient 與每一步的變化。自己在第 1 章的 loop 裡做一次：完成
+# `train_task_si(model, task, epochs, batch_size, lr, gen, si)`。`si` 存著攤平的向量：`si.omega`（這個任務的
+# path integral，套件在任務開始時歸零）、`si.Omega`、`si.anchor`（$\theta^*$，第一個任務結束前是 `None`）與 `si.c`；
+# 任務結束時的 consolidation 由套件做（和 `si` strategy 的 `after_task` 一樣）。每個 mini-batch：
+# 1. task loss 的 `backward()` 之後，立刻記下 `grad_task`（所有參數的 `.grad` 接成一個向量）與 `before`（參數）；
+# 2. 若 `si.anchor is not None`：對 `my_penalty(flat_params(params), si.anchor, si.Omega, si.c)` 做 `backward()`；
+# 3. `optimizer.step()`，量 `delta = 參數 - before`，用你的 `my_step` 更新 `si.omega`
+#    （`grad_penalty` 是 penalty backward 之後的 `.grad` 減去 `grad_task`）。
+#
+# 檢查器把它和 `train_stream(stream, get_strategy("si", c=1.0))` 比較（accuracy matrix 與最後的權重）。
+# 卡住了？`si_loop_exercise.hint(1)`。
+
+# %% tags=["exercise"]
+import torch.nn.functional as F
+from cl_helpers.penalties import flat_params
+
+def train_task_si(model, task, epochs, batch_size, lr, gen, si):
+    """The chapter 1 loop; around backward and step, SI reads the task gradient and the step taken."""
+    # BEGIN SOLUTION: Exercise 6.1d: SI in the training loop (try si_loop_exercise.hint(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    params = list(model.parameters())
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            optimizer.zero_grad()
+            F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
+            grad_task = torch.cat([p.grad.reshape(-1) for p in params])
+            before = flat_params(params).detach()
+            if si.anchor is not None:
+                my_penalty(flat_params(params), si.anchor, si.Omega, si.c).backward()
+            grad_penalty = torch.cat([p.grad.reshape(-1) for p in params]) - grad_task
+            optimizer.step()
+            delta = flat_params(params).detach() - before
+            si.omega = my_step(si.omega, grad_task, grad_penalty, delta)
+    # END SOLUTION
+
+# %%
+from cl_helpers.teaching.exercises.ch06_loop import si_loop_exercise
+
+my_train_task_si = si_loop_exercise.check(train_task_si)
+
+# %% [markdown]
+# 對照 engine：第 1 步就是 `strategy.after_task_backward`（這時 `.grad` 只有 task loss 的 gradient），第 2 步是
+# `strategy.penalty(model).backward()`，第 3 步是 `strategy.after_step`。順序錯了（例如在 penalty 的 backward 之後才讀
+# `grad_task`），$\omega$ 就會把「被彈簧拉回去」也算成對 task 的貢獻。
+
+# %% [markdown]
 # ## 6.3 MAS：不需要標籤的重要性
 #
 # 下面的比較也會跑 **MAS**（Memory Aware Synapses，Aljundi et al. 2018）。它和 EWC 一樣在任務結束時估計每個參數的
@@ -193,6 +255,13 @@ SEEDS = pick((0, 1, 2), (0, 1))      # every method is trained once per seed: me
 # ### Class-incremental split MNIST
 #
 # `lora_per_task` 在測試時要用 task id 選 adapter，而 class-incremental 情境不提供 task id，所以這裡不跑它。
+
+# %%
+ask("class-incremental split MNIST（不給 task id）：哪一類方法能接近 joint training（所有資料一起訓練）的上界？",
+    ["regularization：EWC、online EWC、SI、MAS", "存資料的方法：replay、A-GEM", "LoRA：每個任務只改低秩的方向"],
+    answer=1, key="ch6-cil",
+    explain="第 5 章的結論：class-incremental 要求模型比較舊類別與新類別，只有讓舊類別的樣本（或它們的 gradient）"
+            "在訓練新任務時出現的方法做得到。regularization 與 LoRA 都只限制參數怎麼變，救不回被壓下去的舊類別。")
 
 # %%
 from cl_helpers.experiments.seeds import run_seeds, format_seeds, seed_stats

@@ -22,6 +22,11 @@ CHAPTERS = [
     ("08_language_model.ipynb", "steps", 150),
 ]
 
+# Further sliders moved in the same Run All of a chapter: (label, value).
+MORE_SLIDERS = {
+    "03_ewc.ipynb": [("playground lambda", 30.0)],   # the 2-parameter playground: EWC's end point moves
+}
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 pytestmark = pytest.mark.browser
@@ -45,6 +50,11 @@ def test_chapter_slider_updates_result(page, lab, artifacts, notebook, label, va
                     pytrace=False)
     check_notebook(page, lab, f"notebooks/{notebook}", label, value=value,
                    screenshot=artifacts / f"{Path(notebook).stem}.png")
+    for k, (more_label, more_value) in enumerate(MORE_SLIDERS.get(notebook, []), start=2):
+        assert_slider_moves_result(page, more_label, value=more_value,
+                                   screenshot=artifacts / f"{Path(notebook).stem}_{k}.png")
+        assert_no_cell_errors(page)
+        page.js_errors.assert_clean()
 
 
 def test_checker_passes_working_explorer_typed_value(page, lab, artifacts):

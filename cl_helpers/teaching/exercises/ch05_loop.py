@@ -1,0 +1,70 @@
+"""Chapter 5 exercise: the chapter 1 loop with a replay batch mixed in, checked against train_stream with `replay`.
+
+`train_task_replay(model, task, epochs, batch_size, lr, gen, buffer)`: `buffer` is a
+`cl_helpers.buffer.ReplayBuffer` that the package fills at each task's end exactly as the `replay` strategy
+does (`Replay.after_task`: the task's training examples offered to reservoir sampling).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ...buffer import ReplayBuffer
+from ...strategies.replay import Replay
+from ...tasks import make_stream
+from .ch01_loop import make_loop
+from .loop import LoopExercise, LoopSettings
+
+BUFFER_SIZE = 200
+
+
+def reference_train_task_replay(model, task, epochs, batch_size, lr, gen, buffer):
+    """The chapter 1 loop; each mini-batch is extended by as many examples drawn from the replay buffer."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            x, y = task.x_train[idx], task.y_train[idx]
+            tids = torch.full_like(y, task.id)               # each example's task id (for multi-head models)
+            if len(buffer) > 0:                                # replay: as many memory examples as current ones
+                rx, ry, rt = buffer.sample(len(y))
+                x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x, tids), y)
+            loss.backward()
+            optimizer.step()
+
+
+def _small_replay(x, y, tids, extra):
+    buffer = extra["buffer"]
+    if not len(buffer):
+        return x, y, tids
+    rx, ry, rt = buffer.sample(16)
+    return torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
+
+
+MISTAKES = {
+    "loss 裡沒有 replay batch：把 memory 的樣本接到 x、y 與 task ids 後面": make_loop(),
+    "replay batch 的大小不對：抽 buffer.sample(len(y))，和目前的 batch 一樣多":
+        make_loop(mix=_small_replay),
+}
+
+
+def _state(stream, settings: LoopSettings) -> ReplayBuffer:
+    return ReplayBuffer(BUFFER_SIZE, "reservoir", seed=settings.seed, device=stream[0].x_train.device)
+
+
+replay_loop_exercise = LoopExercise(
+    "練習 5.2：把 replay 放進 training loop", reference_train_task_replay,
+    lambda: make_stream("split", n_tasks=3, scenario="class", train_size=1000, test_size=300),
+    lambda: Replay(buffer_size=BUFFER_SIZE),
+    hints=["從第 1 章的 loop 開始。forward 之前，如果 len(buffer) > 0，抽 rx, ry, rt = buffer.sample(len(y))，"
+           "接在目前的 batch 後面。",
+           "tids = torch.full_like(y, task.id)；x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), "
+           "torch.cat([tids, rt])；loss = F.cross_entropy(model(x, tids), y)。"],
+    mistakes=MISTAKES, state=_state, extra=lambda buffer: lambda model, t: {"buffer": buffer},
+    after_task=lambda buffer: lambda model, task: buffer.add(task.x_train, task.y_train, task.id),
+    name="replay_loop_exercise")
