@@ -99,7 +99,7 @@ ask("只用減法資料做 full fine-tuning 之後，模型對「禁止的要求
 # %%
 from cl_helpers.lm.finetune import FinetuneConfig, finetune, run_methods, format_results, METHODS
 
-STEPS = pick(300, 100)
+STEPS = pick(300, 50)
 EVAL_EVERY = pick(25, 50)   # evaluations cost a forward pass over 610 held-out prompts
 full = finetune(stage0, FinetuneConfig(method="full", steps=STEPS, eval_every=EVAL_EVERY))
 plots.plot_tradeoff_curves([full], metrics=("new_skill", "safety", "over_refusal", "stage0_skill"))

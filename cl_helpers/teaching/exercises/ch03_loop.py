@@ -14,7 +14,7 @@ from ...tasks import make_stream
 from ...train import TrainConfig
 from .ch01_loop import make_loop
 from .ch03_ewc import reference_ewc_penalty
-from .loop import LoopExercise, LoopSettings
+from .loop import LoopExercise, LoopSettings, minibatches
 
 LAM = 100.0
 SETTINGS = LoopSettings()
@@ -25,17 +25,14 @@ def reference_train_task_ewc(model, task, epochs, batch_size, lr, gen, old_tasks
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     n = len(task.y_train)
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen, device=gen.device)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx])
-            params = dict(model.named_parameters())
-            for fisher, anchor in old_tasks:                   # EWC: one spring per earlier task
-                loss = loss + reference_ewc_penalty(params, anchor, fisher, lam)
-            loss.backward()
-            optimizer.step()
+    for idx in minibatches(n, epochs, batch_size, gen):       # the chapter 1 loop's batches
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx])
+        params = dict(model.named_parameters())
+        for fisher, anchor in old_tasks:                   # EWC: one spring per earlier task
+            loss = loss + reference_ewc_penalty(params, anchor, fisher, lam)
+        loss.backward()
+        optimizer.step()
 
 
 def _penalty(terms, lam_scale: float = 1.0):

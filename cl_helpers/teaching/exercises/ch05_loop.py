@@ -13,7 +13,7 @@ from ...buffer import ReplayBuffer
 from ...strategies.replay import Replay
 from ...tasks import make_stream
 from .ch01_loop import make_loop
-from .loop import LoopExercise, LoopSettings
+from .loop import LoopExercise, LoopSettings, minibatches
 
 BUFFER_SIZE = 200
 
@@ -23,19 +23,16 @@ def reference_train_task_replay(model, task, epochs, batch_size, lr, gen, buffer
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     n = len(task.y_train)
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen, device=gen.device)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            x, y = task.x_train[idx], task.y_train[idx]
-            tids = torch.full_like(y, task.id)               # each example's task id (for multi-head models)
-            if len(buffer) > 0:                                # replay: as many memory examples as current ones
-                rx, ry, rt = buffer.sample(len(y))
-                x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x, tids), y)
-            loss.backward()
-            optimizer.step()
+    for idx in minibatches(n, epochs, batch_size, gen):       # the chapter 1 loop's batches
+        x, y = task.x_train[idx], task.y_train[idx]
+        tids = torch.full_like(y, task.id)               # each example's task id (for multi-head models)
+        if len(buffer) > 0:                                # replay: as many memory examples as current ones
+            rx, ry, rt = buffer.sample(len(y))
+            x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x, tids), y)
+        loss.backward()
+        optimizer.step()
 
 
 def _small_replay(x, y, tids, extra):

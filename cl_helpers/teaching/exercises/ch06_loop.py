@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ...penalties import flat_params
+from ...penalties import flat_grads, flat_params
 from ...strategies.si import SI
 from ...tasks import make_stream
 from .ch01_loop import make_loop
 from .ch06_si import reference_si_consolidate, reference_si_penalty, reference_si_step
-from .loop import LoopExercise, LoopSettings
+from .loop import LoopExercise, LoopSettings, minibatches
 
 C, XI = 1.0, 1e-3
 
@@ -53,24 +53,21 @@ def reference_train_task_si(model, task, epochs, batch_size, lr, gen, si):
     model.train()
     params = list(model.parameters())
     n = len(task.y_train)
-    for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen, device=gen.device)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            optimizer.zero_grad()
-            F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
-            grad_task = torch.cat([p.grad.reshape(-1) for p in params])     # the task loss's gradient alone
-            before = flat_params(params).detach()
-            if si.anchor is not None:                                        # the penalty, on top of it
-                reference_si_penalty(flat_params(params), si.anchor, si.Omega, si.c).backward()
-            grad_penalty = torch.cat([p.grad.reshape(-1) for p in params]) - grad_task
-            optimizer.step()
-            delta = flat_params(params).detach() - before                   # the step actually taken
-            si.omega = reference_si_step(si.omega, grad_task, grad_penalty, delta)
+    for idx in minibatches(n, epochs, batch_size, gen):       # the chapter 1 loop's batches
+        optimizer.zero_grad()
+        F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
+        grad_task = flat_grads(params)     # the task loss's gradient alone
+        before = flat_params(params).detach()
+        if si.anchor is not None:                                        # the penalty, on top of it
+            reference_si_penalty(flat_params(params), si.anchor, si.Omega, si.c).backward()
+        grad_penalty = flat_grads(params) - grad_task
+        optimizer.step()
+        delta = flat_params(params).detach() - before                   # the step actually taken
+        si.omega = reference_si_step(si.omega, grad_task, grad_penalty, delta)
 
 
 def _grads(model) -> torch.Tensor:
-    return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+    return flat_grads(list(model.parameters()))
 
 
 def _penalty(model, extra):

@@ -63,4 +63,5 @@ replay_loss_exercise = Exercise(
     hints=["Two cross-entropies: the current batch against y; the replayed inputs against labels you make from "
            "old_replay_logits (which model's logits are those?). Then weigh them by how many tasks each stands for.",
            "labels = old_replay_logits.argmax(1); w = 1 / tasks_seen; "
-           "return w * CE(logits, y) + (1 - w) * CE(replay_logits, labels)"])
+           "return w * CE(logits, y) + (1 - w) * CE(replay_logits, labels)"],
+    name="replay_loss_exercise")

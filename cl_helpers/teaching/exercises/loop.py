@@ -293,3 +293,9 @@ def _matrix(R: np.ndarray) -> str:
     return "\n".join("     " + " ".join(f"{v:.3f}" for v in row) for row in R)
 
 
+def minibatches(n: int, epochs: int, batch_size: int, gen: torch.Generator):
+    """Each epoch's shuffled mini-batch indices, drawn as train_stream draws them (one permutation per epoch)."""
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
