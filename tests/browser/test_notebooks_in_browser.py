@@ -16,7 +16,7 @@ from browser_lab import assert_no_cell_errors, assert_slider_moves_result, asser
 # (notebook under notebooks/, description label of its slider, value to type into the slider's readout)
 CHAPTERS = [
     ("01_forgetting.ipynb", "epochs", 2),
-    ("03_ewc.ipynb", "EWC lambda", 1e5),
+    ("03_ewc.ipynb", "EWC λ", 1e5),
     ("04_lora.ipynb", "LoRA rank", 16),
     ("05_replay.ipynb", "buffer size", 1000),
 ]
