@@ -229,7 +229,7 @@ def show(r):
     plots.plot_tradeoff_scatter([r], ax=axes[0])
     plots.plot_tradeoff_curves([r], metrics=("new_skill", "safety", "over_refusal"), ax=axes[1])
     m = r.metrics
-    return fig, (f"{r.config.label()}, lr {r.config.learning_rate:.0e}, {r.config.steps} steps | new skill "
+    return fig, (f"{r.config.label()}, lr = {r.config.learning_rate:.0e}, steps = {r.config.steps} | new skill "
                  f"{m['new_skill']:.2f}, safety {m['safety']:.2f}, over-refusal {m['over_refusal']:.2f}, "
                  f"addition {m['stage0_skill']:.2f}, dW/W {r.relative_change:.2f}")
 

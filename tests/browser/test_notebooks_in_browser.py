@@ -19,9 +19,8 @@ CHAPTERS = [
     ("03_ewc.ipynb", "EWC λ", 1e5),
     ("04_lora.ipynb", "LoRA rank", 16),
     ("05_replay.ipynb", "buffer size", 1000),
+    ("08_language_model.ipynb", "steps", 150),
 ]
-# Chapter 8 is not here yet: its fast mode trains for about 10 minutes of CPU on 2 cores, past Run All's
-# 600 s limit; it runs under nbval (student edition) instead.
 
 # Further sliders moved in the same Run All of a chapter: (label, value).
 MORE_SLIDERS = {
