@@ -1,9 +1,10 @@
 """The training-loop exercises: the reference loop passes against train_stream, each classic mistake is named."""
+import numpy as np
 import pytest
 import torch
 
 from cl_helpers.teaching.exercises.ch01_loop import loop_exercise, make_loop, reference_train_task
-from cl_helpers.teaching.exercises.loop import TOLERANCE
+from cl_helpers.teaching.exercises.loop import TOLERANCE, trace_findings
 
 
 def failures(loop) -> str:
@@ -37,11 +38,15 @@ def test_each_classic_mistake_is_named(wrong, named):
     assert f"可能的錯誤：{named}" in text, text
 
 
-def test_a_loop_that_matches_within_tolerance_but_shuffles_once_still_fails():
-    # Shuffling once per task stays within the matrix tolerance on this small run; the hooks still see it.
+def test_shuffling_once_per_task_is_named_by_the_hooks_whatever_the_matrix_says():
+    # Shuffling once per task moves the accuracy matrix by about TOLERANCE only (0.025 on the offline digits, less than
+    # 0.02 on MNIST), so the matrix alone cannot be trusted to catch it; the hooks see the repeated order anyway.
+    stream = loop_exercise.make_stream()
+    run = loop_exercise.play(make_loop(shuffle="task"), stream)
+    assert any("每個 epoch 的順序都一樣" in f for f in trace_findings(run.traces, loop_exercise.settings))
+    assert np.abs(run.acc_matrix - loop_exercise.expected(stream)[0]).max() < 3 * TOLERANCE
     report = loop_exercise.run(make_loop(shuffle="task"))
-    assert not any(f"不超過 {TOLERANCE}：" in f for f in report.failed), report
-    assert any("每個 epoch 的順序都一樣" in f for f in report.failed)
+    assert not report.ok and any("每個 epoch 的順序都一樣" in f for f in report.failed), report
 
 
 def test_stub_and_crash_fall_back_to_the_reference(capsys):
@@ -61,6 +66,7 @@ def test_stub_and_crash_fall_back_to_the_reference(capsys):
     ("ch03_loop", "ewc_loop_exercise", "reference_train_task_ewc"),
     ("ch05_loop", "replay_loop_exercise", "reference_train_task_replay"),
     ("ch06_loop", "si_loop_exercise", "reference_train_task_si"),
+    ("ch05_agem_loop", "agem_loop_exercise", "reference_train_task_agem"),
 ])
 def test_extended_loops_equal_their_strategy_and_name_each_mistake(module, exercise, reference):
     import importlib
@@ -71,6 +77,8 @@ def test_extended_loops_equal_their_strategy_and_name_each_mistake(module, exerc
     assert report.ok, report
     assert "最後的權重與 train_stream 相同" in report.passed[1]
     for label, wrong in mod.MISTAKES.items():
+        if label.startswith("每一步都投影") and ex.make_stream()[0].x_train[0].numel() != 784:
+            continue  # on the offline 8x8 digits every step's g points against g_ref: projecting always changes nothing
         report = ex.run(wrong)
         assert not report.ok
         assert f"可能的錯誤：{label}" in "\n".join(report.failed), (label, report)

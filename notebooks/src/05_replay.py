@@ -397,6 +397,48 @@ my_train_task_replay = replay_loop_exercise.check(train_task_replay)
 # （`strategy.after_backward`）用 memory 上的 gradient 投影 `.grad`：同一個 loop，不同的 hook。
 
 # %% [markdown]
+# ## 練習 5.3（選做）：A-GEM 的投影
+#
+# 同一個 loop，這次不改 batch，只改 `loss.backward()` 和 `optimizer.step()` 之間：memory 不是空的時候，
+# 抽 64 個 memory 樣本算 reference gradient $g_{ref}$；如果這一步的 gradient $g$ 和它夾角超過 90 度
+# （$g \cdot g_{ref} < 0$，照 $g$ 走會讓 memory 的 loss 上升），就把 `.grad` 換成投影
+# $g - \frac{g \cdot g_{ref}}{g_{ref} \cdot g_{ref}} g_{ref}$。$g$ 與 $g_{ref}$ 是所有參數攤平接成的一個向量。
+# 檢查器在同樣 3 個任務上，把它和 `train_stream(split, get_strategy("agem", buffer_size=200, replay_batch_size=64))`
+# 比較，並認得兩個常見錯誤（沒投影、每一步都投影）。卡住了？`agem_loop_exercise.hint(1)`。
+
+# %% tags=["exercise"]
+def train_task_agem(model, task, epochs, batch_size, lr, gen, memory):
+    """The chapter 1 loop; after backward, .grad is projected so that the memory's loss does not go up."""
+    # BEGIN SOLUTION: Exercise 5.3: A-GEM's projection (try agem_loop_exercise.hint(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    params = list(model.parameters())
+    n = len(task.y_train)
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen, device=gen.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            x, y = task.x_train[idx], task.y_train[idx]
+            optimizer.zero_grad()
+            F.cross_entropy(model(x, torch.full_like(y, task.id)), y).backward()
+            if len(memory) > 0:
+                mx, my, mt = memory.sample(64)
+                ref_loss = F.cross_entropy(model(mx, mt), my)
+                g_ref = torch.cat([r.reshape(-1) for r in torch.autograd.grad(ref_loss, params)])
+                g = torch.cat([p.grad.reshape(-1) for p in params])
+                dot = g @ g_ref
+                if dot < 0:
+                    g = g - dot / (g_ref @ g_ref) * g_ref
+                    torch.nn.utils.vector_to_parameters(g, [p.grad for p in params])
+            optimizer.step()
+    # END SOLUTION
+
+# %%
+from cl_helpers.teaching.exercises.ch05_agem_loop import agem_loop_exercise
+
+my_train_task_agem = agem_loop_exercise.check(train_task_agem)
+
+# %% [markdown]
 # ## 小結
 #
 # - 三大類方法：regularization（EWC、SI、MAS、LwF）不存資料但只保護舊任務「內部」的區分；
