@@ -26,7 +26,7 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 
 lab: $(LAB_STAMP)
 	@echo "介面語言 / interface language: Settings > Language > 中文 (台灣) (jupyterlab-language-pack-zh-tw)"
-	@echo "投影片 / slides: open a chapter, then Alt+R (RISE); the sliders stay live"
+	@echo "投影片 / slides: open a chapter, run it, then the deck button in its toolbar (jupyterlab-slideshow); the sliders stay live"
 	$(PY) -m jupyter lab notebooks/
 
 test: $(TEST_STAMP)

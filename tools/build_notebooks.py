@@ -11,8 +11,9 @@ cell whose lines start with `# `. Inside code, a block
 stays in the instructor edition (notebooks/instructor/) and becomes `raise NotImplementedError("message")` in the
 student edition (notebooks/), at the same indentation (the markers are otter-grader's; the grader,
 cl_helpers.teaching.grading, scores the filled-in stubs with the chapters' own checkers). Both editions get an
-"Open in Colab" badge and prev/next links, and every cell a `slideshow.slide_type` for RISE and reveal.js
-(cl_helpers.teaching.slides: headings start slides, a full slide continues on a sub-slide).
+"Open in Colab" badge and prev/next links, slide types for the live deck (jupyterlab-slideshow) and reveal.js
+(cl_helpers.teaching.slides: headings start slides, a full slide continues on a sub-slide), and the live deck's
+hall-sized fonts in their metadata.
 Usage: python tools/build_notebooks.py [--check]   (--check: exit 1 if a committed notebook's cells differ
 from what the source gives, outputs ignored).
 """
@@ -114,8 +115,9 @@ def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
     nb.cells.append(nbformat.v4.new_markdown_cell(top, metadata={"tags": ["nav"]}))
     for cell in cells:
         meta = dict(cell.metadata)
-        if cell.cell_type == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=meta))
+        if cell.cell_type == "markdown":  # a text taller than a slide: cells that fit, so the live deck shows it all
+            for k, piece in enumerate(slides.markdown_pieces(cell.source)):
+                nb.cells.append(nbformat.v4.new_markdown_cell(piece, metadata=meta if k == 0 else {}))
         else:
             src = student_source(cell.source) if edition == "student" else instructor_source(cell.source)
             nb.cells.append(nbformat.v4.new_code_cell(src.replace("__REPO__", REPO), metadata=meta))
@@ -124,7 +126,10 @@ def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
                 for i, c in enumerate(nb.cells)]
     explicit[0] = explicit[-1] = "skip"  # Colab badges and links say nothing in a lecture hall
     for cell, kind in zip(nb.cells, slides.slide_types(nb.cells, explicit)):
-        cell.metadata["slideshow"] = {"slide_type": kind}
+        cell.metadata.pop("slideshow", None)
+        if kind != "-":  # a continuing cell carries no slide type: the one reading jupyterlab-slideshow shares
+            cell.metadata["slideshow"] = {"slide_type": kind}
+    nb.metadata[slides.FONTS_METADATA_KEY] = slides.deck_styles()  # hall-sized fonts in the live deck
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{i:03d}"  # stable ids: rebuilding does not churn the diff
     return nb
@@ -135,10 +140,11 @@ def chapter_names() -> list[str]:
     return sorted(p.stem for p in SRC.glob("[0-9][0-9]_*.py"))
 
 
-def signature(nb) -> list[tuple[str, str, list, str | None]]:
-    """What must match between source and committed notebook: cell kinds, sources, tags and slide types."""
+def signature(nb) -> list:
+    """What must match between source and committed notebook: cell kinds, sources, tags, slide types, deck fonts."""
     return [(c.cell_type, c.source, list(c.get("metadata", {}).get("tags", [])),
-             c.get("metadata", {}).get("slideshow", {}).get("slide_type")) for c in nb.cells]
+             c.get("metadata", {}).get("slideshow", {}).get("slide_type")) for c in nb.cells] + [
+        nb.metadata.get(slides.FONTS_METADATA_KEY)]
 
 
 def write(nb, path: Path) -> None:
@@ -177,12 +183,6 @@ def main(argv=None) -> int:
                     stale.append(str(path.relative_to(ROOT)))
             else:
                 write(nb, path)
-    for folder in EDITIONS.values():  # RISE reads rise.css beside the notebooks: the decks' hall-sized fonts
-        css, text = folder / "rise.css", slides.SLIDE_CSS.lstrip()
-        if args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
-            stale.append(str(css.relative_to(ROOT)))
-        elif not args.check and (not css.exists() or css.read_text(encoding="utf-8") != text):
-            css.write_text(text, encoding="utf-8")
     if stale:
         print("out of sync with notebooks/src (run: python tools/build_notebooks.py): " + ", ".join(stale))
         return 1

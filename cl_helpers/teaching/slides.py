@@ -1,10 +1,12 @@
 """Chapters as lecture slides: slide structure from the source, a measured "screenful", reveal.js export.
 
-The same fonts serve both decks: the export puts SLIDE_CSS into each HTML deck, and the build writes it as
-notebooks/rise.css, which RISE loads for every notebook of that folder.
+The same fonts serve both decks: the export puts SLIDE_CSS into each HTML deck, and the build writes
+`deck_styles()` into each notebook's metadata, which jupyterlab-fonts applies while jupyterlab-slideshow
+presents the notebook live in JupyterLab (and only then).
 
-Every cell gets `slideshow.slide_type`, which RISE (live, in JupyterLab) and `jupyter nbconvert --to slides`
-(a static reveal.js deck) both read. `#`/`##` headings start a slide, `###` a sub-slide (reveal.js: the
+Every cell that starts something gets `slideshow.slide_type`, which jupyterlab-slideshow (live, in JupyterLab),
+RISE and `jupyter nbconvert --to slides` (a static reveal.js deck) all read; a cell that continues the slide
+carries no slide type at all, which all three read as "-" (jupyterlab-slideshow reads only a missing type so). `#`/`##` headings start a slide, `###` a sub-slide (reveal.js: the
 down arrow), and other cells stay on the current slide until it is full, then open a sub-slide. A source
 cell's own `slideshow` metadata (`# %% slideshow={"slide_type": "fragment"}`) always wins.
 
@@ -50,6 +52,22 @@ SLIDE_CSS = f"""
 .reveal .jp-OutputArea img {{ max-height: {FIGURE_MAX_PX}px; width: auto; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 """
+
+# jupyterlab-fonts applies a notebook's metadata styles under the notebook's own panel; `:is(...)` limits them to
+# the time jupyterlab-slideshow presents, so that the notebook view keeps JupyterLab's usual sizes.
+FONTS_METADATA_KEY = "@deathbeds/jupyterlab-fonts"
+PRESENTING = ":is(body[data-jp-deck-mode='presenting'] *)"
+
+
+def deck_styles() -> dict:
+    """Notebook metadata for jupyterlab-fonts: SLIDE_CSS's sizes for the live deck, only while presenting."""
+    return {"styles": {
+        f".jp-Notebook{PRESENTING}": {
+            "--jp-content-font-size1": "28px", "--jp-content-line-height": "1.4",
+            "--jp-content-font-size5": "52px", "--jp-content-font-size4": "44px", "--jp-content-font-size3": "36px",
+            "--jp-code-font-size": "20px", "--jp-code-line-height": "1.5", "--jp-widgets-font-size": "20px"},
+        f".jp-OutputArea-output img{PRESENTING}": {"max-height": f"{FIGURE_MAX_PX}px", "width": "auto"},
+    }}
 
 
 def _wrapped(line: str, cols: int) -> int:
@@ -173,24 +191,44 @@ def slide_height(group: list[dict]) -> int:
 
 
 def _split_source(cell: dict) -> list[str]:
-    """A cell's source in screen-sized pieces, cut at blank lines (a paragraph, a block of code), else at lines."""
+    """A cell's source in screen-sized pieces, cut at blank lines; a block taller than that at its list items, else
+    at its lines (joined back with single newlines, so a paragraph or a list stays one)."""
     budget = SCREEN_PX - 120
 
     def fits(text: str) -> bool:
         return height({**cell, "source": text, "outputs": []}) <= budget
 
-    blocks = []
+    units: list[tuple[str, str]] = []   # (text, what joins it to the text before)
     for block in re.split(r"\n\s*\n", cell["source"]):
-        blocks += [block] if fits(block) else block.split("\n")
+        if fits(block):
+            units.append((block, "\n\n"))
+            continue
+        items: list[str] = []           # the block's list items (with their wrapped lines), else its lines
+        for line in block.split("\n"):
+            starts = cell["cell_type"] != "markdown" or re.match(r"\s*([-*+]|\d+\.|#+|\||\$\$)\s", line)
+            if items and not starts:
+                items[-1] += "\n" + line
+            else:
+                items.append(line)
+        for k, item in enumerate(items):
+            parts = [item] if fits(item) else item.split("\n")
+            units += [(part, "\n\n" if k == j == 0 else "\n") for j, part in enumerate(parts)]
     pieces, current = [], ""
-    for block in blocks:
-        candidate = f"{current}\n\n{block}" if current else block
+    for text, sep in units:
+        candidate = f"{current}{sep}{text}" if current else text
         if current and not fits(candidate):
             pieces.append(current)
-            current = block
+            current = text
         else:
             current = candidate
     return pieces + [current]
+
+
+def markdown_pieces(source: str) -> list[str]:
+    """A Markdown source as pieces that each fit on a slide, cut at blank lines; [source] when it fits whole."""
+    if markdown_height(source) <= SCREEN_PX:
+        return [source]
+    return _split_source({"cell_type": "markdown", "source": source, "metadata": {}})
 
 
 def _output_groups(outputs: list[dict]) -> list[list[dict]]:

@@ -1,37 +1,77 @@
-"""A chapter as live slides: RISE (jupyterlab-rise) in Chromium shows the slide structure the build set, in hall-sized fonts.
+"""A chapter as live slides: jupyterlab-slideshow in Chromium shows the build's slides in hall-sized fonts, and a
+slider on a slide still drives its plot (the kernel and the widgets are JupyterLab's own).
 
-The sliders are not checked here: with ipywidgets 8, jupyterlab-rise 0.43 shows widgets as their text summary
-(an upstream bug, jupyterlab-contrib/rise#126); the sliders are checked in JupyterLab by
-test_notebooks_in_browser.py, and JupyterLab's View > Presentation Mode keeps them live in a lecture.
+RISE is not used for the live deck: jupyterlab-rise 0.43 opens the notebook in a page of its own that cannot load
+ipywidgets 8's widget manager (it needs @jupyterlab/console, which that page does not share), so the sliders show
+as one line of text there (upstream jupyterlab-contrib/rise#119, #126).
 """
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
-import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-CHAPTER = "02_metrics.ipynb"
+from browser_lab import assert_slider_moves_result, assert_widgets_rendered, open_notebook, run_all
+
+CHAPTER = "03_ewc.ipynb"
+SLIDER = "playground lambda"   # the 2-parameter playground: a move takes well under a second
 
 pytestmark = pytest.mark.browser
-pytest.importorskip("jupyterlab_rise", reason="RISE comes with the lab extra: pip install -e '.[lab]'")
+pytest.importorskip("jupyterlab_slideshow", reason="jupyterlab-slideshow comes with the lab extra: "
+                    "pip install -e '.[lab]'")
+
+_ONSCREEN_JS = """() => Array.from(document.querySelectorAll('.jp-Deck .jp-Cell.jp-deck-mod-onscreen'))
+  .map(c => c.innerText.split('\\n')[0])"""
+
+_FONT_PX_JS = """(selector) => { const e = document.querySelector('.jp-Deck .jp-deck-mod-onscreen ' + selector);
+  return e ? parseFloat(getComputedStyle(e).fontSize) : null; }"""
 
 
-def test_rise_shows_the_chapter_as_slides_in_hall_sized_fonts(page, lab, artifacts):
-    nb = nbformat.read(NOTEBOOKS / CHAPTER, as_version=4)
-    n_slides = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in nb.cells)
+def _press_until(page, key: str, predicate_js: str, arg=None, max_presses: int = 60) -> int:
+    """Press `key` (the presenter's clicker) until `predicate_js` holds; returns how many presses it took."""
+    for n in range(max_presses + 1):
+        if page.evaluate(predicate_js, arg):
+            return n
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)
+    raise AssertionError(f"{key} x{max_presses} never reached the slide; on screen: {page.evaluate(_ONSCREEN_JS)}")
+
+
+def test_live_deck_shows_slides_in_hall_sized_fonts_and_its_slider_works(page, lab, artifacts):
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{lab.url}/rise/notebooks/{CHAPTER}?token={lab.token}")
-    page.wait_for_selector(".reveal .slides > section")
-    page.wait_for_function("n => document.querySelectorAll('.reveal .slides > section').length === n",
-                           arg=n_slides, timeout=60_000)
-    page.wait_for_function("() => { const p = document.querySelector('section.present .jp-RenderedMarkdown p');"
-                           " return p && getComputedStyle(p).fontSize === '28px'; }", timeout=30_000)
-    title = page.locator("section.present h1").first.inner_text()
-    assert title.startswith("第 2 章"), title
-    page.screenshot(path=str(artifacts / "rise_02_metrics_title.png"))
-    page.keyboard.press("ArrowRight")  # the next slide: section 2.1, a heading and its code
-    page.wait_for_function("() => location.hash === '#/slide-1-0'", timeout=30_000)
-    assert page.locator("section.present h2").first.inner_text().startswith("2.1")
-    page.screenshot(path=str(artifacts / "rise_02_metrics_slide2.png"))
+    open_notebook(page, lab, f"notebooks/{CHAPTER}")
+    run_all(page)
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0")
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:start')")
+    page.wait_for_function("() => document.body.dataset.jpDeckMode === 'presenting'")
+
+    # The first slide: the title, alone (the Colab badge is skipped), in the static deck's sizes.
+    page.wait_for_function(f"() => {{ const t = ({_ONSCREEN_JS})(); return t.length > 0; }}")
+    shown = page.evaluate(_ONSCREEN_JS)
+    assert shown[0].startswith("第 3 章"), shown
+    assert page.evaluate(_FONT_PX_JS, ".jp-RenderedMarkdown p") == 28
+    assert page.evaluate(_FONT_PX_JS, "h1") == 52
+    page.screenshot(path=str(artifacts / "deck_03_ewc_title.png"))
+
+    page.keyboard.press("ArrowRight")  # the next slide: section 3.1
+    page.wait_for_function(f"() => ({_ONSCREEN_JS})().some(t => /^3\\.1/.test(t))")
+
+    # Space through the deck, as a presenter would, to the playground's slide; then move its slider there.
+    presses = _press_until(page, "Space", """(label) => Array.from(document.querySelectorAll(
+        '.jp-Deck .jp-deck-mod-onscreen .widget-slider .widget-label')).some(l => l.innerText.trim() === label)""",
+                           SLIDER)
+    assert presses > 0
+    assert_widgets_rendered(page)
+    slider_cell = page.locator(".jp-Deck .jp-deck-mod-onscreen").filter(has_text=re.compile(SLIDER))
+    assert slider_cell.count() == 1
+    assert page.evaluate(_FONT_PX_JS, ".widget-slider .widget-label") == 20
+    assert_slider_moves_result(page, SLIDER, value=30.0, timeout_s=60,
+                               screenshot=artifacts / "deck_03_ewc_playground.png")
+    page.screenshot(path=str(artifacts / "deck_03_ewc_playground_slide.png"))
+
+    # Out of the deck, the notebook has JupyterLab's own sizes again: the hall-sized fonts apply only while presenting.
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
+    page.wait_for_function("() => document.body.dataset.jpDeckMode !== 'presenting'")
+    p = page.locator(".jp-RenderedMarkdown p").first
+    assert p.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") == 14
+    page.js_errors.assert_clean()
