@@ -14,7 +14,7 @@
 # 資料：每個實驗都只取 MNIST 訓練集**最前面**的 N 張圖（permuted MNIST 5,000 張；split MNIST 每兩個數字 1,100 張），
 # 所以不論你用課程附的 MNIST 子集（前 6,309 張）還是下載完整的 MNIST，看到的數字都和這裡存下來的一樣。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 8 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 29 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。

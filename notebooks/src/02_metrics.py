@@ -10,7 +10,7 @@
 #
 # 資料：permuted MNIST 取訓練集最前面的 5,000 張圖，課程附的 MNIST 子集（前 6,309 張）與完整 MNIST 結果相同。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 7 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 13 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。

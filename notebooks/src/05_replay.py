@@ -14,7 +14,7 @@
 # 資料：split MNIST 每兩個數字取訓練集最前面的 1,100 張圖（測試 1,000 張），課程附的 MNIST 子集（前 6,309 張）
 # 與完整 MNIST 結果相同。完整 MNIST 每兩個數字約有 12,000 張；用全部的資料，replay 的數字會更高（見 5.3 節的文獻值）。
 #
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 18 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
+# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 36 秒。本次沒有 GPU 可測；模型很小，CPU 就夠了。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。

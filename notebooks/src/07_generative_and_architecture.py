@@ -11,8 +11,7 @@
 # 5. 用 slider 調 PackNet 的 prune fraction；
 # 6. 把第 5 章的三大類表格，用這門課所有方法的實測數字填滿。
 #
-# ⏱️ 執行時間（full mode，課程的 MNIST 子集：6,309 張訓練圖）：在同時跑著其他工作的 2-core CPU 上實測 464 秒
-# （load average 約 15）；以同一台機器上第 5 章相同設定的方法慢了約 11 到 20 倍推算，安靜的 2-core CPU 約 40 秒。
+# ⏱️ 執行時間（full mode，課程的 MNIST 子集：6,309 張訓練圖，實測）：2-core CPU 約 59 秒。
 # 最花時間的是 generative replay 的 VAE：每個任務 200 步。本次沒有 GPU 可測。
 
 # %%
