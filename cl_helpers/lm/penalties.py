@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from ..penalties import quadratic_penalty
 from .data import LMData
@@ -40,10 +41,13 @@ def sequence_fisher(model: nn.Module, data: LMData, chunk: int = 64) -> dict[str
     per_example = vmap(grad(log_likelihood), in_dims=(None, 0, 0))
     total = {n: torch.zeros_like(params[n]) for n in names}
     model.eval()
-    for start in range(0, len(ids), chunk):
-        grads = per_example(params, ids[start:start + chunk], mask[start:start + chunk].float())
-        for n in names:
-            total[n] += grads[n].pow(2).sum(0)
+    # vmap has no batching rule for the fused attention kernels (it would warn and loop over examples);
+    # the math kernel is plain batched matmuls and softmax.
+    with sdpa_kernel([SDPBackend.MATH]):
+        for start in range(0, len(ids), chunk):
+            grads = per_example(params, ids[start:start + chunk], mask[start:start + chunk].float())
+            for n in names:
+                total[n] += grads[n].pow(2).sum(0)
     return {n: t / len(ids) for n, t in total.items()}
 
 
