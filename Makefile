@@ -82,6 +82,6 @@ $(HUB_STAMP): pyproject.toml | $(PY)
 $(CHP): | $(PY)
 	npm install --no-audit --no-fund --prefix $(VENV) configurable-http-proxy@5
 
-# A local JupyterHub whose user pulls the course through its nbgitpuller link and runs chapter 2 (about 2 minutes).
+# A local JupyterHub whose user pulls the course through its nbgitpuller link and runs chapter 2 (25 s once installed).
 hub-test: $(HUB_STAMP) $(CHP)
 	$(PY) tools/hub.py e2e --proxy $(CHP)

@@ -52,7 +52,7 @@ def _proxy(path: str | None) -> str:
     for candidate in (path, os.environ.get("CHP"), shutil.which("configurable-http-proxy"),
                       str(Path(sys.prefix) / "node_modules" / ".bin" / "configurable-http-proxy")):
         if candidate and Path(candidate).exists():
-            return candidate
+            return str(Path(candidate).resolve())  # the hub runs in its own folder: a relative path breaks there
     raise SystemExit("configurable-http-proxy not found: npm install --prefix .venv configurable-http-proxy "
                      "(make hub-test does it), or pass --proxy")
 
