@@ -64,7 +64,7 @@ ask("Class-incremental split MNIST（5 個任務、一個 10 類的 head、測�
 # 完成 `replay_loss`：`logits`, `y` 是目前任務的 mini-batch；`replay_logits` 是**正在訓練的模型**在重播輸入上的 logits，
 # `old_replay_logits` 是**上一個任務結束時的模型**在同樣輸入上的 logits（還沒見過的類別已經設成 $-\infty$）；
 # `tasks_seen` 是 $t$。回傳上面的 $\mathcal{L}$（兩個 cross-entropy，重播部分用 hard labels）。
-# 卡住了？`replay_loss_exercise.hint(1)`、`hint(2)`。
+# 卡住了？`replay_loss_exercise.hint(1)`、`hint(2)`、`hint(3)`。
 
 # %% tags=["exercise"]
 import torch.nn.functional as F

@@ -25,19 +25,19 @@ def _ce(logits, labels):
 
 
 MISTAKES = {
-    "labels from the current model: the replayed inputs must be labelled by the PREVIOUS model "
-    "(old_replay_logits.argmax(1)); the model being trained agreeing with itself teaches it nothing":
+    "重播樣本的 label 用了目前的模型：要用**上一個**模型給的 label（old_replay_logits.argmax(1)）；"
+    "正在訓練的模型跟自己的答案一致，什麼也學不到":
         lambda lg, y, rl, old, t: _ce(lg, y) / t + (1 - 1 / t) * _ce(rl, rl.argmax(1)),
-    "mixed 50/50: the current task is one task out of t, so its weight is 1/t and the replayed tasks' is 1 - 1/t":
+    "各佔一半：目前任務只是 t 個任務中的一個，權重是 1/t，重播的舊任務是 1 - 1/t":
         lambda lg, y, rl, old, t: 0.5 * _ce(lg, y) + 0.5 * _ce(rl, old.argmax(1)),
-    "weights swapped: the current batch gets 1/t, the replayed ones (t - 1 earlier tasks) 1 - 1/t":
+    "權重放反了：目前的 batch 是 1/t，重播的（前面 t - 1 個任務）是 1 - 1/t":
         lambda lg, y, rl, old, t: (1 - 1 / t) * _ce(lg, y) + _ce(rl, old.argmax(1)) / t,
-    "no weights: the two losses were added; weigh them 1/t and 1 - 1/t":
+    "沒有加權：兩個 loss 直接相加了；要乘上 1/t 與 1 - 1/t":
         lambda lg, y, rl, old, t: _ce(lg, y) + _ce(rl, old.argmax(1)),
-    "one cross-entropy over both batches together (as experience replay does): that weighs them by batch "
-    "size, not 1/t : (t-1)/t":
+    "兩個 batch 接在一起算一個 cross-entropy（experience replay 的做法）：那是按 batch 大小加權，"
+    "不是 1/t 比 (t-1)/t":
         lambda lg, y, rl, old, t: _ce(torch.cat([lg, rl]), torch.cat([y, old.argmax(1)])),
-    "t off by one: tasks_seen already counts the current task; the current weight is 1 / tasks_seen":
+    "t 差了一：tasks_seen 已經包含目前的任務，目前任務的權重就是 1 / tasks_seen":
         lambda lg, y, rl, old, t: _ce(lg, y) / (t + 1) + (1 - 1 / (t + 1)) * _ce(rl, old.argmax(1)),
 }
 
@@ -52,16 +52,18 @@ def _cases() -> list[Case]:
         old = torch.randn(m, 10, generator=g, dtype=torch.float64)
         old[:, 2 * (t - 1):] = float("-inf")                    # classes not seen before this task
         replay[:, 2 * (t - 1)] += 3.0                           # the current model prefers a new class
-        cases.append(Case(f"task number t = {t}: {n} current and {m} replayed inputs, 10 output units, "
-                          f"the previous model knows classes 0..{2 * (t - 1) - 1}",
+        cases.append(Case(f"第 t = {t} 個任務：{n} 個目前的輸入、{m} 個重播的輸入，10 個輸出，"
+                          f"上一個模型認得類別 0..{2 * (t - 1) - 1}",
                           (logits, y, replay, old, t), mistakes=MISTAKES))
     return cases
 
 
 replay_loss_exercise = Exercise(
-    "Exercise 7.1: the generative replay loss", reference_replay_loss, _cases,
-    hints=["Two cross-entropies: the current batch against y; the replayed inputs against labels you make from "
-           "old_replay_logits (which model's logits are those?). Then weigh them by how many tasks each stands for.",
-           "labels = old_replay_logits.argmax(1); w = 1 / tasks_seen; "
-           "return w * CE(logits, y) + (1 - w) * CE(replay_logits, labels)"],
+    "練習 7.1：generative replay 的 loss", reference_replay_loss, _cases,
+    hints=["兩個 cross-entropy：目前的 batch 對 y；重播的輸入對「上一個模型」給的 label。old_replay_logits 與 "
+           "replay_logits 哪一個是上一個模型的？",
+           "上一個模型的 label 是 hard labels：labels = old_replay_logits.argmax(1)，再算 "
+           "F.cross_entropy(replay_logits, labels)。",
+           "加權：目前任務代表 t 個任務中的 1 個，w = 1 / tasks_seen；"
+           "return w * F.cross_entropy(logits, y) + (1 - w) * F.cross_entropy(replay_logits, labels)。"],
     name="replay_loss_exercise")
