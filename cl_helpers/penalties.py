@@ -68,6 +68,11 @@ def flat_grads(params: Sequence[nn.Parameter]) -> torch.Tensor:
     return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
 
 
+def flat_grad_of(loss: torch.Tensor, params: Sequence[nn.Parameter]) -> torch.Tensor:
+    """d loss / d params as one flat vector, in the order given, leaving .grad untouched."""
+    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(params))])
+
+
 def set_flat_grads(params: Sequence[nn.Parameter], vector: torch.Tensor) -> None:
     """Write a flat vector back into the parameters' .grad (the inverse of `flat_grads`)."""
     for p, part in zip(params, unflatten(vector, params)):

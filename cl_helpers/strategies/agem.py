@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..buffer import ReplayBuffer
-from ..penalties import flat_grads, set_flat_grads
+from ..penalties import flat_grad_of, flat_grads, set_flat_grads
 from .base import Strategy, register
 from .replay import memory_params
 
@@ -57,10 +57,9 @@ class AGEM(Strategy):
             return
         params = [p for p in self.parameters_to_train(model) if p.grad is not None]
         x, y, tids = self.memory.sample(self.replay_batch_size)
-        ref_loss = F.cross_entropy(self.forward(model, x, tids), y)
-        # autograd.grad leaves .grad (the step's gradient g) untouched.
-        g_ref = torch.autograd.grad(ref_loss, params)
-        set_flat_grads(params, project_gradient(flat_grads(params), torch.cat([r.reshape(-1) for r in g_ref])))
+        # flat_grad_of leaves .grad (the step's gradient g) untouched.
+        g_ref = flat_grad_of(F.cross_entropy(self.forward(model, x, tids), y), params)
+        set_flat_grads(params, project_gradient(flat_grads(params), g_ref))
 
     def after_task(self, model, task, stream) -> None:
         """Offer the task's training examples (as the task showed them) to the episodic memory."""

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ...buffer import ReplayBuffer
+from ...penalties import flat_grad_of, flat_grads, set_flat_grads
 from ...strategies.agem import AGEM
 from ...tasks import make_stream
 from .ch01_loop import make_loop
@@ -32,37 +33,32 @@ def reference_train_task_agem(model, task, epochs, batch_size, lr, gen, memory):
         F.cross_entropy(model(x, torch.full_like(y, task.id)), y).backward()
         if len(memory) > 0:
             mx, my, mt = memory.sample(REPLAY_BATCH)
-            # autograd.grad, not backward(): .grad must keep the step's own gradient g
-            g_ref = torch.cat([r.reshape(-1) for r in torch.autograd.grad(F.cross_entropy(model(mx, mt), my), params)])
-            g = torch.cat([p.grad.reshape(-1) for p in params])
+            # autograd.grad (in flat_grad_of), not backward(): .grad must keep the step's own gradient g
+            g_ref = flat_grad_of(F.cross_entropy(model(mx, mt), my), params)
+            g = flat_grads(params)
             dot = g @ g_ref
             if dot < 0:                                       # g would raise the memory's loss: project it
                 g = g - dot / (g_ref @ g_ref) * g_ref
-                torch.nn.utils.vector_to_parameters(g, [p.grad for p in params])
+                set_flat_grads(params, g)
         optimizer.step()
 
 
-def _project(always: bool):
-    def after_backward(model, extra):
-        memory = extra["memory"]
-        if not len(memory):
-            return None
+def _project_every_step(model, extra):
+    """A wrong after_backward: the projection applied whether or not g points against g_ref."""
+    memory = extra["memory"]
+    if len(memory):
         params = list(model.parameters())
         mx, my, mt = memory.sample(REPLAY_BATCH)
-        g_ref = torch.cat([r.reshape(-1) for r in torch.autograd.grad(F.cross_entropy(model(mx, mt), my), params)])
-        g = torch.cat([p.grad.reshape(-1) for p in params])
-        dot = g @ g_ref
-        if always or dot < 0:
-            torch.nn.utils.vector_to_parameters(g - dot / (g_ref @ g_ref) * g_ref, [p.grad for p in params])
-        return None
-    return after_backward
+        g_ref = flat_grad_of(F.cross_entropy(model(mx, mt), my), params)
+        g = flat_grads(params)
+        set_flat_grads(params, g - (g @ g_ref) / (g_ref @ g_ref) * g_ref)
 
 
 MISTAKES = {
     "沒有投影（或投影算好了卻沒寫回 .grad）：optimizer.step() 用的還是原本的 gradient，等於 naive":
         make_loop(),
     "每一步都投影：只有 g · g_ref < 0（g 會讓 memory 的 loss 上升）時才投影，否則 g 保持原樣":
-        make_loop(after_backward=_project(always=True)),
+        make_loop(after_backward=_project_every_step),
 }
 
 
