@@ -42,13 +42,17 @@ HEADING_PX = {1: 80, 2: 66, 3: 54}
 STARTS = ("slide", "subslide")
 HIDE_INPUT = "slides_output_only"   # a code cell's outputs continued on a sub-slide of their own
 
+# Font sizes of both decks (px): readable from the back of a hall, and what the screenful above is measured with.
+TEXT_FONT, CODE_FONT, OUTPUT_FONT = 28, 20, 19
+HEADING_FONT = {1: 52, 2: 44, 3: 36}
+
 SLIDE_CSS = f"""
-.reveal .jp-RenderedHTMLCommon, .reveal .jp-RenderedMarkdown p, .reveal li {{ font-size: 28px; line-height: 1.4; }}
-.reveal .jp-RenderedMarkdown h1 {{ font-size: 52px; }}
-.reveal .jp-RenderedMarkdown h2 {{ font-size: 44px; }}
-.reveal .jp-RenderedMarkdown h3 {{ font-size: 36px; }}
-.reveal .jp-InputArea pre, .reveal .jp-InputArea code, .reveal .cm-editor .cm-content {{ font-size: 20px; line-height: 1.5; }}
-.reveal .jp-OutputArea pre {{ font-size: 19px; line-height: 1.45; }}
+.reveal .jp-RenderedHTMLCommon, .reveal .jp-RenderedMarkdown p, .reveal li {{ font-size: {TEXT_FONT}px; line-height: 1.4; }}
+.reveal .jp-RenderedMarkdown h1 {{ font-size: {HEADING_FONT[1]}px; }}
+.reveal .jp-RenderedMarkdown h2 {{ font-size: {HEADING_FONT[2]}px; }}
+.reveal .jp-RenderedMarkdown h3 {{ font-size: {HEADING_FONT[3]}px; }}
+.reveal .jp-InputArea pre, .reveal .jp-InputArea code, .reveal .cm-editor .cm-content {{ font-size: {CODE_FONT}px; line-height: 1.5; }}
+.reveal .jp-OutputArea pre {{ font-size: {OUTPUT_FONT}px; line-height: 1.45; }}
 .reveal .jp-OutputArea img {{ max-height: {FIGURE_MAX_PX}px; width: auto; }}
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 """
@@ -63,9 +67,10 @@ def deck_styles() -> dict:
     """Notebook metadata for jupyterlab-fonts: SLIDE_CSS's sizes for the live deck, only while presenting."""
     return {"styles": {
         f".jp-Notebook{PRESENTING}": {
-            "--jp-content-font-size1": "28px", "--jp-content-line-height": "1.4",
-            "--jp-content-font-size5": "52px", "--jp-content-font-size4": "44px", "--jp-content-font-size3": "36px",
-            "--jp-code-font-size": "20px", "--jp-code-line-height": "1.5", "--jp-widgets-font-size": "20px"},
+            "--jp-content-font-size1": f"{TEXT_FONT}px", "--jp-content-line-height": "1.4",
+            **{f"--jp-content-font-size{6 - level}": f"{px}px" for level, px in HEADING_FONT.items()},  # h1: size5
+            "--jp-code-font-size": f"{CODE_FONT}px", "--jp-code-line-height": "1.5",
+            "--jp-widgets-font-size": f"{CODE_FONT}px"},
         f".jp-OutputArea-output img{PRESENTING}": {"max-height": f"{FIGURE_MAX_PX}px", "width": "auto"},
     }}
 
