@@ -94,6 +94,42 @@ def test_tall_cells_are_split_for_the_deck():
     assert len({c.id for c in arranged.cells}) == len(arranged.cells)
 
 
+def _balanced(markdown: str) -> bool:
+    return sum(1 for line in markdown.splitlines() if line.lstrip().startswith(("```", "~~~"))) % 2 == 0
+
+
+def test_markdown_is_never_cut_inside_a_fence_a_table_or_a_list_item(tmp_path, monkeypatch):
+    """A long chapter text is cut into slide-sized cells only between whole blocks and whole list items."""
+    code = "\n".join(f"x{i} = {i}  # a line of the example" for i in range(20))
+    fenced = f"```python\n{code[:200]}\n\n# after the epochs:\n{code}\n```"
+    table = "| a | b |\n|---|---|\n" + "\n".join(f"| {i} | {i * i} |" for i in range(25))
+    items = "\n".join(f"- item {i}: " + "word " * 40 + "\n  continued line of the same item" for i in range(8))
+    text = "## Long\n\nIntro " + "word " * 60 + "\n\n" + fenced + "\n\n" + table + "\n\n" + items
+    source = "# %% [markdown]\n" + "\n".join("# " + line if line else "#" for line in text.split("\n"))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "01_demo.py").write_text(source + "\n", encoding="utf-8")
+    monkeypatch.setattr(build, "SRC", src)
+    nb = build.build("01_demo", ["01_demo"], "student")
+    pieces = [c.source for c in nb.cells if c.cell_type == "markdown" and "nav" not in c.metadata.get("tags", [])]
+    assert len(pieces) > 2, "the text is taller than a slide: it must be cut"
+    assert all(_balanced(p) for p in pieces), pieces
+    assert sum(fenced in p for p in pieces) == 1               # the code block whole, in one cell
+    assert sum(table in p for p in pieces) == 1
+    for i in range(8):
+        assert sum(f"- item {i}: " in p and f"- item {i}: " + "word " * 40 + "\n  continued" in p
+                   for p in pieces) == 1
+    assert "\n".join(pieces).replace("\n\n", "\n") == text.replace("\n\n", "\n")  # nothing lost
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_built_markdown_cell_has_balanced_fences(name):
+    for path in (ROOT / "notebooks" / f"{name}.ipynb", ROOT / "notebooks" / "instructor" / f"{name}.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        bad = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and not _balanced(c.source)]
+        assert not bad, f"{path.name}: markdown cells {bad} open a code fence they do not close"
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_each_chapter_exports_to_a_deck_with_its_plots(name, tmp_path):
     path = ROOT / "notebooks" / f"{name}.ipynb"

@@ -195,28 +195,73 @@ def slide_height(group: list[dict]) -> int:
     return sum(height(c) for c in group) + CELL_GAP_PX * (len(group) - 1)
 
 
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_ITEM = re.compile(r"\s*([-*+]|\d+\.)\s")
+_HEADING = re.compile(r"\s*#+\s")
+
+
+def _markdown_blocks(source: str) -> list[tuple[str, bool]]:
+    """(block, whole) for each blank-line separated block; a fenced code block, a table or a $$ formula is one
+    block with the blank lines inside it, and `whole` marks those: they must never be cut."""
+    blocks: list[tuple[str, bool]] = []
+    current: list[str] = []
+    fence = math = whole = False
+    for line in source.split("\n"):
+        if not fence and not math and not line.strip():
+            if current:
+                blocks.append(("\n".join(current), whole))
+            current, whole = [], False
+            continue
+        if _FENCE.match(line):
+            fence, whole = not fence, True
+        elif not fence and line.strip().startswith("$$"):
+            whole = True
+            if line.strip() == "$$" or line.strip().count("$$") == 1:
+                math = not math
+        elif not fence and line.lstrip().startswith("|"):
+            whole = True
+        current.append(line)
+    if current:
+        blocks.append(("\n".join(current), whole))
+    return blocks
+
+
+def _list_items(block: str) -> list[str]:
+    """A Markdown block as its list items, each with its continuation lines (and any fence inside it)."""
+    items: list[str] = []
+    fence = False
+    for line in block.split("\n"):
+        starts = not fence and bool(_ITEM.match(line) or _HEADING.match(line))
+        if _FENCE.match(line):
+            fence = not fence
+        if items and not starts:
+            items[-1] += "\n" + line
+        else:
+            items.append(line)
+    return items
+
+
 def _split_source(cell: dict) -> list[str]:
-    """A cell's source in screen-sized pieces, cut at blank lines; a block taller than that at its list items, else
-    at its lines (joined back with single newlines, so a paragraph or a list stays one)."""
+    """A cell's source in screen-sized pieces, cut at blank lines; a block taller than that at its list items (a
+    Markdown paragraph at its lines). Markdown is never cut inside a fenced code block, a table, a $$ formula or
+    a list item: a piece taller than the screen is better than a code block rendered as paragraphs."""
     budget = SCREEN_PX - 120
 
     def fits(text: str) -> bool:
         return height({**cell, "source": text, "outputs": []}) <= budget
 
+    markdown = cell["cell_type"] == "markdown"
+    blocks = _markdown_blocks(cell["source"]) if markdown else [
+        (b, False) for b in re.split(r"\n\s*\n", cell["source"])]
     units: list[tuple[str, str]] = []   # (text, what joins it to the text before)
-    for block in re.split(r"\n\s*\n", cell["source"]):
-        if fits(block):
+    for block, whole in blocks:
+        if whole or fits(block):
             units.append((block, "\n\n"))
             continue
-        items: list[str] = []           # the block's list items (with their wrapped lines), else its lines
-        for line in block.split("\n"):
-            starts = cell["cell_type"] != "markdown" or re.match(r"\s*([-*+]|\d+\.|#+|\||\$\$)\s", line)
-            if items and not starts:
-                items[-1] += "\n" + line
-            else:
-                items.append(line)
+        items = _list_items(block) if markdown else block.split("\n")
+        is_list = markdown and any(_ITEM.match(item) for item in items)
         for k, item in enumerate(items):
-            parts = [item] if fits(item) else item.split("\n")
+            parts = [item] if fits(item) or is_list else item.split("\n")
             units += [(part, "\n\n" if k == j == 0 else "\n") for j, part in enumerate(parts)]
     pieces, current = [], ""
     for text, sep in units:
