@@ -5,8 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
-# Fast mode for notebooks under test; tqdm bars add nothing to a log.
-TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg
+# Fast mode for notebooks under test; tqdm bars add nothing to a log. The tests run on every core (pytest-xdist,
+# one notebook or test module per worker) with one torch thread per process: two threads per worker would
+# oversubscribe the cores.
+TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1
+WORKERS ?= auto
 
 HUB_STAMP := $(VENV)/.installed-hub
 CHP := $(VENV)/node_modules/.bin/configurable-http-proxy
@@ -31,11 +34,11 @@ lab: $(LAB_STAMP)
 
 test: $(TEST_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
-		--ignore=tests/browser/fixtures -p no:cacheprovider
+		--ignore=tests/browser/fixtures -p no:cacheprovider -n $(WORKERS) --dist loadscope
 
 # Unit tests only (no notebooks, no browser): the quick loop while editing the package.
 test-fast: $(TEST_STAMP)
-	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser -p no:cacheprovider
+	$(TEST_ENV) $(PY) -m pytest tests --ignore=tests/browser -p no:cacheprovider -n $(WORKERS) --dist loadscope
 
 # Every chapter in fast mode with Google Colab's package versions (tools/colab/constraints.txt), a stand-in
 # google.colab, and cl_helpers installed by the chapters' own Colab cell from a clone of HEAD. Not in `make test`:
