@@ -10,6 +10,7 @@ from .data import DATASETS
 from .errors import ConfigError
 from .lm.cli import add_llm_parser
 from .strategies import REGISTRY, available_strategies
+from .strategies.combined import SEPARATOR, split_name
 from .tasks import BENCHMARKS, SCENARIOS
 
 DEFAULT_METHODS = "naive,ewc,si,replay,joint"
@@ -30,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: domain for permuted/rotated, class for split")
     p.add_argument("--tasks", type=int, default=None, help="default: 3 permuted, 5 split/rotated")
     p.add_argument("--methods", default=DEFAULT_METHODS,
-                   help=f"comma list of: {', '.join(available_strategies())}")
+                   help=f"comma list of: {', '.join(available_strategies())}; join methods with "
+                        f"{SEPARATOR} to train them together (ewc{SEPARATOR}replay)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--train-size", type=int, default=None,
                    help="training images per task (default: 5000 permuted/rotated, all of a split's classes)")
@@ -83,14 +85,16 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ConfigError(f"--methods {args.methods!r} names no method; allowed: {', '.join(available_strategies())}")
     if len(set(methods)) != len(methods):
         raise ConfigError(f"--methods {args.methods!r} names a method twice")
-    unknown = [m for m in methods if m not in REGISTRY]
+    parts = [part for m in methods for part in split_name(m)]   # "ewc+replay" trains EWC and replay together
+    unknown = [m for m in parts if m not in REGISTRY]
     if unknown:
-        raise ConfigError(f"unknown method {unknown[0]!r}; allowed: {', '.join(available_strategies())}")
+        raise ConfigError(f"unknown method {unknown[0]!r}; allowed: {', '.join(available_strategies())}, "
+                          f"or a combination such as ewc{SEPARATOR}replay")
     hparams: dict[str, dict] = {}
     for dest, value in vars(args).items():
         if dest.startswith("hp__") and value is not None:
             _, name, key = dest.split("__")
-            if name not in methods:
+            if name not in parts:
                 raise ConfigError(f"{_option(name, key)} given but {name} is not in --methods {args.methods}")
             if REGISTRY[name].params[key].type is bool:
                 if value.lower() not in ("true", "false", "1", "0", "yes", "no"):

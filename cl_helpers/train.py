@@ -249,7 +249,8 @@ def _check_overrides(strategy: str | Strategy, overrides: dict[str, Any]) -> Non
     for key, value in overrides.items():
         if key in allowed:
             continue
-        cls = type(strategy) if isinstance(strategy, Strategy) else REGISTRY.get(strategy)
+        cls = type(strategy) if isinstance(strategy, Strategy) else (
+            REGISTRY.get(strategy) if isinstance(strategy, str) else None)
         if cls is not None and key in cls.params:
             raise ConfigError(f"{key} is a hyperparameter of {cls.name}, not of training; pass it to the "
                               f"method: train_stream(stream, get_strategy({cls.name!r}, {key}={value!r}))")

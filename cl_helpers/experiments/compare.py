@@ -6,6 +6,7 @@ from typing import Iterable, Mapping
 from ..errors import ConfigError
 from ..results import RunResult
 from ..strategies import get_strategy
+from ..strategies.combined import SEPARATOR, combine, split_name
 from ..tasks import TaskStream
 from ..train import TrainConfig, train_stream
 
@@ -14,7 +15,8 @@ def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig 
                 hparams: Mapping[str, Mapping] | None = None, progress: bool = True) -> list[RunResult]:
     """Train each method from the same seed on the same stream; `hparams[name]` sets its hyperparameters.
 
-    `methods` is a list of names, or one string of comma-separated names ("naive,ewc") as on the CLI.
+    `methods` is a list of names, or one string of comma-separated names ("naive,ewc") as on the CLI; a
+    combination "ewc+replay" takes each part's hyperparameters from `hparams[part]`.
     """
     methods = [m.strip() for m in methods.split(",") if m.strip()] if isinstance(methods, str) else list(methods)
     if not methods:
@@ -24,7 +26,8 @@ def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig 
     for name, values in hparams.items():  # one dict for several calls may name methods not run here
         if not isinstance(values, Mapping):
             raise ConfigError(f"hparams[{name!r}] must be a dict such as {{'lam': 100}}, got {values!r}")
-    strategies = [get_strategy(m, **dict(hparams.get(m, {}))) for m in methods]  # all checked before any run
+    strategies = [combine(split_name(m), hparams) if SEPARATOR in m else get_strategy(m, **dict(hparams.get(m, {})))
+                  for m in methods]  # all checked before any run
     return [train_stream(stream, s, config, progress=progress) for s in strategies]
 
 
