@@ -3,10 +3,10 @@
     python -m cl_helpers grade SUBMISSIONS_DIR --out grades.csv [--chapter 02] [--timeout 120] [--jobs 2]
 
 SUBMISSIONS_DIR holds either one notebook per student (`alice.ipynb`) or one folder per student
-(`alice/02_metrics.ipynb`). The exercises of a chapter are read from its source, notebooks/src/NN_name.py:
-each `exercise.check(function)` call there names a checker (an `Exercise` from
-cl_helpers.teaching.exercises) and the student's function it grades. An exercise is worth one point per
-checker case; the student gets the cases their function passes.
+(`alice/02_metrics.ipynb`). The exercises of a chapter come from the installed package,
+cl_helpers.teaching.exercises.catalogue: each names a checker (an `Exercise` from cl_helpers.teaching.exercises)
+and the student's function it grades, as the chapter's `exercise.check(function)` does. An exercise is worth one
+point per checker case; the student gets the cases their function passes.
 
 Each submission runs in a fresh kernel, in its own temporary copy of the notebook (so a submission that
 deletes the files around it only deletes its own copy), in fast mode, from the top down to the chapter's
@@ -37,9 +37,6 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-SOURCES = Path(__file__).resolve().parents[2] / "notebooks" / "src"
-_IMPORT = re.compile(r"from\s+(cl_helpers(?:\.\w+)*\.exercises\.\w+)\s+import\s+(?:\(([\w\s,]+)\)|([\w \t,]+))")
-_CHECK = re.compile(r"\b(\w+)\.check\(\s*(\w+)\s*\)")
 _GRADE_TAG = "cl-grade"
 
 
@@ -63,35 +60,16 @@ class Result:
     seconds: float = 0.0
 
 
-def chapter_source(chapter: str, sources: Path = SOURCES) -> Path:
-    """The source file of a chapter given as '02' or '02_metrics'."""
-    matches = sorted(sources.glob(f"{chapter[:2]}_*.py"))
-    if not re.fullmatch(r"\d\d(_\w+)?", chapter) or not matches:
-        have = ", ".join(p.stem for p in sorted(sources.glob("[0-9][0-9]_*.py"))) or "none"
-        raise ConfigError(f"chapter {chapter!r} not found in {sources} (chapters: {have})")
-    return matches[0]
+def exercises(chapter: str) -> list[Graded]:
+    """The auto-graded exercises of a chapter given as '02' or '02_metrics', from the package's catalogue."""
+    from .exercises.catalogue import GRADED
 
-
-def exercises(source: Path) -> list[Graded]:
-    """The auto-graded exercises of a chapter source: every `checker.check(function)` whose checker it imports.
-
-    The training-loop exercises (chapters 1, 3, 5, 6) are left out: their checker compares a whole run with
-    train_stream rather than scoring cases.
-    """
-    import jupytext
-
-    code = "\n".join(c.source for c in jupytext.read(source, fmt="py:percent").cells if c.cell_type == "code")
-    modules = {name.strip(): m.group(1) for m in _IMPORT.finditer(code)
-               for name in (m.group(2) or m.group(3)).split(",") if name.strip()}
-    from .exercises.loop import LoopExercise
-
+    if not re.fullmatch(r"\d\d(_\w+)?", chapter) or chapter[:2] not in GRADED:
+        raise ConfigError(f"chapter {chapter!r} has no auto-graded exercise; allowed: {', '.join(GRADED)}")
     found = []
-    for checker, function in _CHECK.findall(code):
-        if checker in modules:
-            exercise = getattr(importlib.import_module(modules[checker]), checker)
-            if isinstance(exercise, LoopExercise):
-                continue  # a training loop is checked against train_stream, not case by case: not graded yet
-            found.append(Graded(modules[checker], checker, function, len(exercise._cases())))
+    for module, checker, function in GRADED[chapter[:2]]:
+        name = f"{__package__}.exercises.{module}"
+        found.append(Graded(name, checker, function, getattr(importlib.import_module(name), checker).n_cases))
     return found
 
 
@@ -215,7 +193,7 @@ def _score(g: Graded, cell, marker: str, notes: list[str]) -> int:
     return min(int(res["passed"]), g.points)
 
 
-def grade(folder: Path, out: Path, chapter: str | None = None, sources: Path = SOURCES, timeout: float = 120,
+def grade(folder: Path, out: Path, chapter: str | None = None, timeout: float = 120,
           exercise_timeout: float = 30, budget: float = 600, jobs: int = 1) -> list[Result]:
     """Grade every submission in `folder` and write the CSV `out` (whole or not at all)."""
     from ..io import atomic_write
@@ -225,9 +203,7 @@ def grade(folder: Path, out: Path, chapter: str | None = None, sources: Path = S
     if len(chapters) != 1:
         raise ConfigError(f"the submissions are of several chapters ({', '.join(sorted(chapters))}); "
                           "grade one chapter per folder or pass --chapter")
-    graded = exercises(chapter_source(chapters.pop(), sources))
-    if not graded:
-        raise ConfigError("this chapter has no auto-graded exercise (no `exercise.check(function)` in its source)")
+    graded = exercises(chapters.pop())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(lambda sp: grade_one(*sp, graded, timeout, exercise_timeout, budget), subs))
     header = ["student"] + [f"{g.checker} (of {g.points})" for g in graded] + ["total", "max", "notes"]
@@ -250,7 +226,6 @@ def add_parser(sub) -> None:
     p.add_argument("submissions", type=Path, help="folder of NAME.ipynb files or NAME/ folders")
     p.add_argument("--out", type=Path, default=Path("grades.csv"))
     p.add_argument("--chapter", default=None, help="NN (default: from the file names or cell ids)")
-    p.add_argument("--sources", type=Path, default=SOURCES, help="folder of the chapters' sources")
     p.add_argument("--timeout", type=float, default=120, help="seconds per set-up cell")
     p.add_argument("--exercise-timeout", type=float, default=30, help="seconds per exercise or checker cell")
     p.add_argument("--budget", type=float, default=600, help="seconds per submission in all")
@@ -263,8 +238,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("timeout", "exercise_timeout", "budget", "jobs"):
         if getattr(args, name) <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    results = grade(args.submissions, args.out, args.chapter, args.sources, args.timeout, args.exercise_timeout,
-                    args.budget, args.jobs)
+    results = grade(args.submissions, args.out, args.chapter, args.timeout, args.exercise_timeout, args.budget,
+                    args.jobs)
     for r in results:
         print(f"{r.student:<20} {sum(r.points.values()):>3} points  {r.seconds:5.1f} s  "
               f"{'; '.join(r.notes)[:100]}")

@@ -97,6 +97,11 @@ class Exercise:
         self.name = name  # the variable the chapter imports it as, for advice that works when typed
 
     @property
+    def n_cases(self) -> int:
+        """How many fixed cases the checker runs (one point each when graded)."""
+        return len(self._cases())
+
+    @property
     def steps(self) -> int:
         """Number of hint steps: the written hints, then the solution."""
         return len(self.hints) + 1
