@@ -17,6 +17,7 @@ from .device import set_seed
 from .errors import (ConfigError, check_bool, check_choice, check_float, check_int, check_seed, check_type,
                      check_widths)
 from .models import build_model
+from .optim import make_optimizer
 from .results import RunResult
 from .strategies import REGISTRY, Strategy, get_strategy
 from .tasks import Task, TaskStream
@@ -124,19 +125,6 @@ def _show_progress(progress: bool) -> bool:
     # tqdm.notebook ignores the TQDM_DISABLE environment default that plain tqdm honours; CI and saved
     # notebooks set it, so it is read here for every front end.
     return progress and os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false")
-
-
-def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """A fresh optimizer of the configured kind over `params`."""
-    params = list(params)
-    if config.optimizer == "adam":
-        # The fused kernel updates all parameters in one pass instead of ~10 element-wise passes per
-        # tensor (the same Adam up to float rounding); where this torch or device lacks it, the default.
-        try:
-            return torch.optim.Adam(params, lr=config.lr, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            return torch.optim.Adam(params, lr=config.lr)
-    return torch.optim.SGD(params, lr=config.lr)
 
 
 def train_stream(stream: TaskStream, strategy: str | Strategy = "naive", config: TrainConfig | None = None,

@@ -7,6 +7,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import ConfigError
+from ..optim import make_optimizer
 from .base import Param, Strategy, register
 
 FREE = -1   # owner of a weight no task has kept (yet): trainable by the current task; zero once pruned
@@ -107,8 +108,6 @@ class PackNet(Strategy):
 
     def retrain(self, model: nn.Module, task) -> None:
         """`retrain_epochs` epochs on the task with only its kept weights (and head) changing."""
-        from ..train import make_optimizer   # the engine imports the strategies: import it when first needed
-
         if self.retrain_epochs == 0:
             return
         self._freeze_others(model, task.id, retraining=True)
