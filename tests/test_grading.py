@@ -6,6 +6,7 @@ in a real kernel (fast mode).
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,10 +93,14 @@ def test_the_catalogue_is_what_the_chapters_check():
 
 def test_the_grader_works_from_an_installed_wheel(tmp_path):
     """Built as a wheel and installed elsewhere (no repository around it), the grader still scores a submission."""
-    wheels, site, subs = tmp_path / "wheels", tmp_path / "site", tmp_path / "subs"
+    wheels, site, subs, project = (tmp_path / name for name in ("wheels", "site", "subs", "project"))
     subs.mkdir()
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the project it builds.
+    shutil.copytree(ROOT / "cl_helpers", project / "cl_helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, project / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(project)], check=True,
                    cwd=tmp_path, capture_output=True)
     wheel = next(wheels.glob("cl_helpers-*.whl"))
     subprocess.run([*pip, "install", "--no-deps", "--no-compile", "--target", str(site), str(wheel)], check=True,
