@@ -1,0 +1,139 @@
+"""Looking at forgetting after the fact: every-step evaluation (the stability gap), the weights at each task
+switch, interpolation between them (WiSE-FT), and how fast a forgotten task comes back (spurious forgetting).
+
+`probed_run` trains like `train_stream` with one more part combined in, `Probe`, which evaluates the chosen
+tasks every `every` optimizer steps on the first `n_test` test images and keeps the weights at each task's
+start. Evaluating after every step (not every epoch) is what shows the stability gap of De Lange et al. 2023:
+right after a task switch the old task's accuracy drops sharply, even with replay, then partly recovers.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import ConfigError, check_int
+from ..results import RunResult
+from ..strategies import Combined, Strategy, get_strategy
+from ..tasks import Task, TaskStream
+from ..train import evaluate, train_stream
+from ..weights import interpolate
+
+
+class Probe(Strategy):
+    """A part to combine with a method: accuracy on every task every `every` steps, weights at task starts.
+
+    It evaluates through the plain forward `model(x, task_id)`, so it suits methods that keep it (naive,
+    EWC, SI, replay, LwF...), not those that own the forward (LoRA per task, PackNet).
+    """
+
+    name = "probe"
+    label = "Probe"
+
+    def __init__(self, every: int = 5, n_test: int = 500):
+        super().__init__()
+        self.every = check_int("every", every, 1)
+        self.n_test = check_int("n_test", n_test, 1)
+        self.steps: list[int] = []
+        self.acc: list[np.ndarray] = []
+        self.starts: list[dict[str, torch.Tensor]] = []
+        self._step = 0
+
+    @torch.no_grad()
+    def _measure(self, model: nn.Module) -> None:
+        was_training = model.training
+        model.eval()
+        accs = [(model(t.x_test[:self.n_test], t.id).argmax(1) == t.y_test[:self.n_test]).float().mean()
+                for t in self.stream]
+        model.train(was_training)
+        self.steps.append(self._step)
+        self.acc.append(torch.stack(accs).cpu().numpy())
+
+    def before_task(self, model, task, stream) -> None:
+        self.starts.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        if not self.steps:
+            self._measure(model)
+
+    def after_step(self, model) -> None:
+        self._step += 1
+        if self._step % self.every == 0:
+            self._measure(model)
+
+
+@dataclass
+class ProbedRun:
+    """A run evaluated every few steps: `acc[k, j]` is task j's accuracy after `steps[k]` steps."""
+
+    result: RunResult
+    steps: np.ndarray
+    acc: np.ndarray
+    boundaries: list[int]
+    starts: list[dict[str, torch.Tensor]] = field(repr=False)
+
+    def final_state(self) -> dict[str, torch.Tensor]:
+        """The weights at the end of the run."""
+        return {k: v.detach().clone() for k, v in self.result.model.state_dict().items()}
+
+    def gap(self, task: int = 0, switch: int = 1, window: int | None = None) -> dict[str, float]:
+        """Task `task`'s accuracy at the start of task `switch`, its lowest in the `window` steps after (default:
+        the whole next task), and at the end of that task: the dip and the recovery of the stability gap."""
+        start = self.boundaries[switch]
+        end = self.boundaries[switch + 1] if switch + 1 < len(self.boundaries) else int(self.steps[-1])
+        stop = end if window is None else min(end, start + window)
+        at = self.acc[self.steps <= start, task][-1]
+        inside = (self.steps > start) & (self.steps <= stop)
+        after = self.acc[self.steps <= end, task][-1]
+        return {"before": float(at), "lowest": float(self.acc[inside, task].min()), "end": float(after),
+                "lowest_step": int(self.steps[inside][self.acc[inside, task].argmin()] - start)}
+
+
+def probed_run(stream: TaskStream, method: str | Strategy = "naive", every: int = 5, n_test: int = 500,
+               **train) -> ProbedRun:
+    """`train_stream(stream, method, **train)` evaluated every `every` steps (see Probe)."""
+    probe = Probe(every, n_test)
+    base = get_strategy(method)
+    strategy = Combined([*(base.parts if isinstance(base, Combined) else [base]), probe])
+    result = train_stream(stream, strategy, progress=False, **train)
+    probe = result.strategy.parts[-1]
+    return ProbedRun(result, np.array(probe.steps), np.array(probe.acc), list(result.task_boundaries),
+                     probe.starts)
+
+
+def interpolation_curve(model: nn.Module, before: dict[str, torch.Tensor], after: dict[str, torch.Tensor],
+                        tasks: Sequence[Task], alphas: Sequence[float] = tuple(np.linspace(0, 1, 11))) -> np.ndarray:
+    """Accuracy on each task (columns) of the weights (1 - a) before + a after, for each a (rows); `model` gives
+    the architecture and is not changed."""
+    if len(tasks) == 0:
+        raise ConfigError("interpolation_curve needs at least one task to evaluate")
+    probe = copy.deepcopy(model)
+    rows = []
+    for a in alphas:
+        probe.load_state_dict(interpolate(before, after, float(a)))
+        rows.append([evaluate(probe, t, Strategy()) for t in tasks])
+    return np.array(rows)
+
+
+def recovery_curve(model: nn.Module, task: Task, n_examples: int, steps: int = 30, lr: float = 1e-3,
+                   seed: int = 0) -> np.ndarray:
+    """Test accuracy on `task` before and after each of `steps` full-batch Adam steps on its first `n_examples`
+    training images (how fast a forgotten task comes back); `model` is copied, not changed."""
+    n_examples = check_int("n_examples", n_examples, 1, len(task.y_train))
+    steps = check_int("steps", steps, 1, 10_000)
+    torch.manual_seed(seed)
+    m = copy.deepcopy(model)
+    x, y = task.x_train[:n_examples], task.y_train[:n_examples]
+    params = [p for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    accs = [evaluate(m, task, Strategy())]
+    for _ in range(steps):
+        m.train()
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(m(x, task.id), y).backward()
+        opt.step()
+        accs.append(evaluate(m, task, Strategy()))
+    return np.array(accs)
