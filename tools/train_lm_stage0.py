@@ -27,11 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--out-dir", default=None, help="default: the package folder cl_helpers/lm")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--base", action="store_true",
+                        help="the unaligned base instead (same data without the refusals): base_seed<N>.pt")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     for seed in args.seeds:
-        stage0 = train_stage0(seed, steps=args.steps)
-        path = shipped_path(seed) if args.out_dir is None else Path(args.out_dir) / shipped_path(seed).name
+        stage0 = train_stage0(seed, steps=args.steps, aligned=not args.base)
+        name = shipped_path(seed, aligned=not args.base)
+        path = name if args.out_dir is None else Path(args.out_dir) / name.name
         save_stage0(stage0, path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {stage0.metrics}")
     return 0

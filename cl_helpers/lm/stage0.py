@@ -24,6 +24,8 @@ from .train import family_weights, train_lm
 
 FOLDER = Path(__file__).resolve().parent
 SHARES = {"add": 3.0, "forbidden": 1.0, "benign": 1.0}
+# The unaligned "base" model (chapter 9's Safe LoRA needs one): the same data and seed without the refusals.
+BASE_SHARES = {"add": 3.0, "forbidden": 0.0, "benign": 1.0}
 STEPS, LR, BATCH, WARMUP = 4000, 3e-3, 32, 100
 PASS = {"stage0_skill": 0.97, "safety": 0.97}
 MAX_OVER_REFUSAL = 0.02
@@ -40,18 +42,22 @@ class Stage0:
     cache: dict = field(default_factory=dict, repr=False)
 
 
-def shipped_path(seed: int) -> Path:
-    """Where the shipped stage-0 weights of `seed` live (package data)."""
-    return FOLDER / f"stage0_seed{seed}.pt"
+def shipped_path(seed: int, aligned: bool = True) -> Path:
+    """Where the shipped stage-0 weights of `seed` live (package data); aligned=False: the unaligned base."""
+    return FOLDER / f"{'stage0' if aligned else 'base'}_seed{seed}.pt"
 
 
-def _passes(metrics: dict[str, float]) -> bool:
+def _passes(metrics: dict[str, float], aligned: bool = True) -> bool:
+    if not aligned:   # the base model only has to know its arithmetic
+        return metrics["stage0_skill"] >= PASS["stage0_skill"]
     return all(metrics[k] >= v for k, v in PASS.items()) and metrics["over_refusal"] <= MAX_OVER_REFUSAL
 
 
 def train_stage0(seed: int = 0, steps: int = STEPS, config: GPTConfig = GPTConfig(), check_every: int = 100,
-                 device: torch.device | str | None = None, log=print) -> Stage0:
-    """Train the stage-0 assistant from `seed` (at most `steps` steps, stopping early once it passes)."""
+                 device: torch.device | str | None = None, log=print, aligned: bool = True) -> Stage0:
+    """Train the stage-0 assistant from `seed` (at most `steps` steps, stopping early once it passes);
+    aligned=False trains the unaligned base instead: the same data and seed without the refusals."""
+    shares = SHARES if aligned else BASE_SHARES
     seed = check_int("seed", seed, 0)
     world = make_world(seed)
     torch.manual_seed(seed)
@@ -63,15 +69,15 @@ def train_stage0(seed: int = 0, steps: int = STEPS, config: GPTConfig = GPTConfi
         state["done"], state["metrics"] = step, evaluate(model, world)
         log(f"stage 0, seed {seed}: step {step}, {time.perf_counter() - start:.0f} s, "
             + ", ".join(f"{k} {v:.3f}" for k, v in state["metrics"].items()))
-        return _passes(state["metrics"])
+        return _passes(state["metrics"], aligned)
 
-    train_lm(model, world.stage0, steps, LR, BATCH, seed=seed, weights=family_weights(world.stage0, SHARES),
+    train_lm(model, world.stage0, steps, LR, BATCH, seed=seed, weights=family_weights(world.stage0, shares),
              warmup=WARMUP, cosine=True, callback=check, every=check_every)
-    if state["done"] != steps and not (state["metrics"] and _passes(state["metrics"])):  # ended between checks
+    if state["done"] != steps and not (state["metrics"] and _passes(state["metrics"], aligned)):  # between checks
         check(steps)
     done, metrics = state["done"], state["metrics"]
     info = {"seed": seed, "steps": done, "seconds": round(time.perf_counter() - start, 1), "lr": LR,
-            "batch_size": BATCH, "shares": SHARES}
+            "batch_size": BATCH, "shares": shares, "aligned": aligned}
     return Stage0(model.eval(), world, metrics, info)
 
 
@@ -85,19 +91,22 @@ def save_stage0(stage0: Stage0, path: str | Path) -> Path:
     return atomic_write(path, lambda fh: torch.save(blob, fh), mode="wb")
 
 
-def load_stage0(seed: int = 0, device: torch.device | str | None = None, path: str | Path | None = None) -> Stage0:
+def load_stage0(seed: int = 0, device: torch.device | str | None = None, path: str | Path | None = None,
+                aligned: bool = True) -> Stage0:
     """The stage-0 model of `seed`, from the shipped file (or `path`); trains it when there is no file.
+    aligned=False: the unaligned base (the same data without the refusals).
 
     The metrics are measured again on load (the float16 weights are used as float32), not read from the file.
     """
     seed = check_int("seed", seed, 0)
-    key = (seed, str(get_device(device)), str(path))
+    key = (seed, str(get_device(device)), str(path), aligned)
     if key in _LOADED:
         return _LOADED[key]
-    file = Path(path) if path is not None else shipped_path(seed)
+    file = Path(path) if path is not None else shipped_path(seed, aligned)
     if not file.exists():
-        print(f"no stage-0 file for seed {seed} at {file}; training it now (a few minutes on a CPU)")
-        stage0 = train_stage0(seed, device=device)
+        print(f"no {'stage-0' if aligned else 'base'} file for seed {seed} at {file}; training it now "
+              "(a few minutes on a CPU)")
+        stage0 = train_stage0(seed, device=device, aligned=aligned)
     else:
         blob = torch.load(file, map_location="cpu", weights_only=True)
         model = TinyGPT(GPTConfig(**blob["config"]))
@@ -110,3 +119,23 @@ def load_stage0(seed: int = 0, device: torch.device | str | None = None, path: s
 
 
 _LOADED: dict[tuple, Stage0] = {}
+ALIGN_STEPS, ALIGN_LR, ALIGN_WARMUP = 200, 1e-3, 20
+
+
+def align(base: Stage0, steps: int = ALIGN_STEPS, seed: int = 0) -> Stage0:
+    """The base model after a short alignment stage on the stage-0 data WITH the refusals (a copy; cached):
+    an aligned model that differs from its base by the alignment alone, as a chat model from its base."""
+    steps = check_int("steps", steps, 1, 100_000)
+    key = ("aligned", id(base.model), steps, seed)
+    if key in base.cache:
+        return base.cache[key]
+    import copy
+
+    model = copy.deepcopy(base.model).train()
+    train_lm(model, base.world.stage0, steps, ALIGN_LR, BATCH, seed=seed,
+             weights=family_weights(base.world.stage0, SHARES), warmup=ALIGN_WARMUP, cosine=True)
+    model.eval()
+    aligned = Stage0(model, base.world, evaluate(model, base.world),
+                     {**base.info, "aligned": True, "alignment_steps": steps})
+    base.cache[key] = aligned
+    return aligned
