@@ -9,7 +9,7 @@ right after a task switch the old task's accuracy drops sharply, even with repla
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -22,7 +22,8 @@ from ..results import RunResult
 from ..strategies import Combined, Strategy, get_strategy
 from ..tasks import Task, TaskStream
 from ..train import evaluate, train_stream
-from ..weights import interpolate
+from ..lora import add_lora
+from ..weights import interpolate, merged_state, task_vector
 
 
 class Probe(Strategy):
@@ -118,22 +119,49 @@ def interpolation_curve(model: nn.Module, before: dict[str, torch.Tensor], after
     return np.array(rows)
 
 
+def accuracies(model: nn.Module, state: dict[str, torch.Tensor], tasks: Sequence[Task]) -> np.ndarray:
+    """Test accuracy on each task of `model`'s architecture with the weights `state` (model not changed)."""
+    probe = copy.deepcopy(model)
+    probe.load_state_dict(state)
+    return np.array([evaluate(probe, t, Strategy()) for t in tasks])
+
+
 def recovery_curve(model: nn.Module, task: Task, n_examples: int, steps: int = 30, lr: float = 1e-3,
-                   seed: int = 0) -> np.ndarray:
-    """Test accuracy on `task` before and after each of `steps` full-batch Adam steps on its first `n_examples`
-    training images (how fast a forgotten task comes back); `model` is copied, not changed."""
+                   seed: int = 0, eval_tasks: Sequence[Task] | None = None) -> np.ndarray:
+    """Test accuracy before and after each of `steps` full-batch Adam steps on `task`'s first `n_examples`
+    training images (how fast a forgotten task comes back), on `eval_tasks` (default: `task` alone), as an
+    array (steps + 1, len(eval_tasks)); `model` is copied, not changed."""
     n_examples = check_int("n_examples", n_examples, 1, len(task.y_train))
     steps = check_int("steps", steps, 1, 10_000)
+    eval_tasks = [task] if eval_tasks is None else list(eval_tasks)
     torch.manual_seed(seed)
     m = copy.deepcopy(model)
     x, y = task.x_train[:n_examples], task.y_train[:n_examples]
-    params = [p for p in m.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
-    accs = [evaluate(m, task, Strategy())]
+    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
+    accs = [[evaluate(m, t, Strategy()) for t in eval_tasks]]
     for _ in range(steps):
         m.train()
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(m(x, task.id), y).backward()
         opt.step()
-        accs.append(evaluate(m, task, Strategy()))
+        accs.append([evaluate(m, t, Strategy()) for t in eval_tasks])
     return np.array(accs)
+
+
+def substream(stream: TaskStream, tasks: Sequence[int]) -> TaskStream:
+    """The stream made of the given tasks only (their ids, classes and data unchanged)."""
+    if not tasks or any(not 0 <= i < len(stream) for i in tasks):
+        raise ConfigError(f"tasks {list(tasks)} must be task indices of the stream (0..{len(stream) - 1})")
+    return replace(stream, tasks=[stream[i] for i in tasks])
+
+
+def finetuned_vector(base: nn.Module, stream: TaskStream, tasks: Sequence[int], rank: int | None = 8,
+                     **train) -> dict[str, torch.Tensor]:
+    """The task vector of fine-tuning `base` on the stream's `tasks` (several: trained on all of them at once, as
+    joint training's last stage) with a LoRA adapter of `rank` on every layer (None: every weight)."""
+    model = copy.deepcopy(base)
+    if rank is not None:
+        model = add_lora(model, rank=rank)
+    result = train_stream(substream(stream, tasks), "joint" if len(tasks) > 1 else "naive", model=model,
+                          progress=False, **train)
+    return task_vector(base.state_dict(), merged_state(result.model))

@@ -53,6 +53,11 @@ def interpolate(before: StateDict, after: StateDict, a: float) -> dict[str, torc
 def merged_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """The state dict of `model` with every LoRA adapter folded into its base weight, under plain nn.Linear
     names (so a LoRA model and the model it was made from have the same keys)."""
+    return {k: v.detach().clone() for k, v in merged_model(model).state_dict().items()}
+
+
+def merged_model(model: nn.Module) -> nn.Module:
+    """A copy of `model` whose LoRA layers are plain nn.Linear layers holding base weight + update."""
     from ..lora import LoRALinear
 
     model = copy.deepcopy(model)
@@ -64,4 +69,4 @@ def merged_state(model: nn.Module) -> dict[str, torch.Tensor]:
                     if not child.merged:
                         linear.weight += child.delta_weight().to(linear.weight.dtype)
                 setattr(module, child_name, linear)
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return model

@@ -19,4 +19,5 @@ GRADED: dict[str, tuple[tuple[str, str, str], ...]] = {
            ("ch06_si", "consolidate_exercise", "si_consolidate"),
            ("ch06_si", "penalty_exercise", "si_penalty")),
     "07": (("ch07_generative", "replay_loss_exercise", "replay_loss"),),
+    "09": (("ch09_interpolation", "interpolation_exercise", "interpolate_model"),),
 }

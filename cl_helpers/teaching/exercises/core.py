@@ -12,6 +12,7 @@ so it works when typed as printed.
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import textwrap
 from dataclasses import dataclass, field
@@ -91,10 +92,12 @@ class Exercise:
 
     def __init__(self, title: str, reference: Callable[..., Any], cases: Callable[[], Sequence[Case]],
                  hints: Sequence[str], compare: Callable[[Any, Any], bool] = close,
-                 solution: str | None = None, name: str = "exercise"):
+                 solution: str | None = None, name: str = "exercise", view: Callable[[Any], Any] | None = None):
         self.title, self.reference, self._cases = title, reference, cases
         self.hints, self.compare, self._solution = list(hints), compare, solution
         self.name = name  # the variable the chapter imports it as, for advice that works when typed
+        # what a result is compared and shown by (a model by its outputs on fixed inputs); identity by default
+        self.view = view
 
     @property
     def n_cases(self) -> int:
@@ -129,6 +132,11 @@ class Exercise:
     def run(self, student: Callable[..., Any]) -> Report:
         """Run every case on `student` and explain each failure."""
         passed, failed = [], []
+        view = self.view or (lambda v: v)
+
+        def compare(got: Any, want: Any) -> bool:
+            return self.compare(view(got), view(want))
+
         for case in self._cases():
             expected = self.reference(*_copy(case.args), **case.kwargs)
             try:
@@ -138,12 +146,17 @@ class Exercise:
             except Exception as exc:  # a student's bug: report it as the case's failure
                 failed.append(f"{case.name}：執行時發生 {type(exc).__name__}: {exc}")
                 continue
-            if self.compare(got, expected):
+            try:
+                same = compare(got, expected)
+            except Exception as exc:  # e.g. a result of the wrong kind
+                failed.append(f"{case.name}：結果無法比較（{type(exc).__name__}: {exc}）")
+                continue
+            if same:
                 passed.append(case.name)
                 continue
             why = next((label for label, wrong in case.mistakes.items()
-                        if _matches(self.compare, got, wrong, case)), None)
-            msg = f"{case.name}：應該是 {show(expected)}，你的結果是 {show(got)}"
+                        if _matches(compare, got, wrong, case)), None)
+            msg = f"{case.name}：應該是 {show(view(expected))}，你的結果是 {show(view(got))}"
             failed.append(msg + (f"。可能的錯誤：{why}" if why else ""))
         return Report(self.title, passed, failed)
 
@@ -164,7 +177,7 @@ class Exercise:
 
 
 def _copy(args: tuple) -> tuple:
-    return tuple(a.clone() if isinstance(a, torch.Tensor) else
+    return tuple(a.clone() if isinstance(a, torch.Tensor) else copy.deepcopy(a) if isinstance(a, torch.nn.Module) else
                  {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in a.items()} if isinstance(a, dict)
                  else a for a in args)
 
