@@ -20,6 +20,45 @@ def _option(method: str, key: str) -> str:
     return f"--{method}-{key}".replace("_", "-")
 
 
+def add_param_options(parser: argparse.ArgumentParser, registry: dict, names) -> None:
+    """One option --<method>-<key> per hyperparameter `Param` of each method in `names` (e.g. --ewc-lam).
+
+    `registry` maps a name to a class with `params` (the strategies' REGISTRY, or the language model's methods in
+    cl_helpers/lm/methods); `param_options` reads the given ones back. An option not given leaves no attribute.
+    """
+    for name in names:
+        cls = registry[name]
+        if not cls.params:
+            continue
+        group = parser.add_argument_group(f"{name} options")
+        for key, spec in cls.params.items():
+            kind = str if spec.choices or spec.type is bool else spec.type
+            # SUPPRESS: an option not given leaves no attribute, and the help shows the strategy's own default.
+            group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
+                               metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
+                               help=f"{spec.help} (default {spec.default})")
+
+
+def param_options(args: argparse.Namespace, registry: dict, methods: list[str], given: str) -> dict[str, dict]:
+    """The hyperparameters given as `add_param_options` options, per method: {"ewc": {"lam": 10.0}}.
+
+    ConfigError for an option of a method not in `methods` (`given`: the --methods text, for the message), or a
+    flag that is not true or false.
+    """
+    hparams: dict[str, dict] = {}
+    for dest, value in vars(args).items():
+        if dest.startswith("hp__") and value is not None:
+            _, name, key = dest.split("__")
+            if name not in methods:
+                raise ConfigError(f"{_option(name, key)} given but {name} is not in --methods {given}")
+            if registry[name].params[key].type is bool:
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ConfigError(f"{_option(name, key)} {value!r} must be true or false")
+                value = value.lower() in ("true", "1", "yes")
+            hparams.setdefault(name, {})[key] = value
+    return hparams
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one option per strategy hyperparameter (e.g. --ewc-lam)."""
     parser = argparse.ArgumentParser(prog="python -m cl_helpers", description=__doc__)
@@ -47,17 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, metavar="PATH", help="write config, source and per-method results")
     p.add_argument("--plot", default=None, metavar="PATH", help="write a PNG comparing the methods")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    for name in available_strategies():
-        cls = REGISTRY[name]
-        if not cls.params:
-            continue
-        group = p.add_argument_group(f"{name} options")
-        for key, spec in cls.params.items():
-            kind = str if spec.choices or spec.type is bool else spec.type
-            # SUPPRESS: an option not given leaves no attribute, and the help shows the strategy's own default.
-            group.add_argument(_option(name, key), dest=f"hp__{name}__{key}", type=kind, default=argparse.SUPPRESS,
-                               metavar=spec.choices and "{" + ",".join(spec.choices) + "}" or "X",
-                               help=f"{spec.help} (default {spec.default})")
+    add_param_options(p, REGISTRY, available_strategies())
     p.set_defaults(run=run_compare)
     from .teaching.grading import add_parser as add_grade_parser
 
@@ -90,17 +119,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"unknown method {unknown[0]!r}; allowed: {', '.join(available_strategies())}, "
                           f"or a combination such as ewc{SEPARATOR}replay")
-    hparams: dict[str, dict] = {}
-    for dest, value in vars(args).items():
-        if dest.startswith("hp__") and value is not None:
-            _, name, key = dest.split("__")
-            if name not in parts:
-                raise ConfigError(f"{_option(name, key)} given but {name} is not in --methods {args.methods}")
-            if REGISTRY[name].params[key].type is bool:
-                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ConfigError(f"{_option(name, key)} {value!r} must be true or false")
-                value = value.lower() in ("true", "1", "yes")
-            hparams.setdefault(name, {})[key] = value
+    hparams = param_options(args, REGISTRY, parts, args.methods)
     _writable(args.json, "--json")
     _writable(args.plot, "--plot")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)

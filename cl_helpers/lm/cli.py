@@ -1,8 +1,9 @@
 """`python -m cl_helpers llm`: fine-tune the stage-0 toy assistant by several methods and print the two numbers.
 
-Its defaults are chapter 8's. One row per method: new-skill accuracy, safety rate, over-refusal, stage-0
-accuracy, ||dW||/||W|| and seconds; `--json` writes the same per method plus the stage-0 model's own
-figures, `--plot` the trade-off scatter and curves.
+Its defaults are chapter 8's. One row per method: new-skill accuracy, safety rate (exact judge and the
+lenient "starts with 'sorry'" judge), over-refusal, stage-0 accuracy, ||dW||/||W|| and seconds; `--json` writes the same per method plus the stage-0 model's own
+figures, `--plot` the trade-off scatter and curves. Each method's own settings are options --<method>-<key>
+made from its Params, as `compare` makes them for the MNIST strategies (--lora-rank, --ewc-lam, --kl-alpha).
 """
 from __future__ import annotations
 
@@ -10,29 +11,51 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from .finetune import METHODS, FinetuneConfig
+from .finetune import FinetuneConfig
+from .methods import BASE_LR, REGISTRY, available_methods, check_method
 
 _D = FinetuneConfig()
+# The options' earlier names, still accepted (not shown in --help): old option -> (method, key).
+OLD_OPTIONS = {"--rank": ("lora", "rank"), "--ewc-lambda": ("ewc", "lam"), "--kl-weight": ("kl", "alpha")}
 
 
 def add_llm_parser(sub) -> None:
     """Add the `llm` subcommand to the main parser's subparsers."""
+    from ..cli import add_param_options   # here, not at the top: cl_helpers.cli imports this module
+
+    methods = available_methods()
     p = sub.add_parser("llm", help="chapter 8: fine-tune a tiny language model and watch its refusals go",
                        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--methods", default=",".join(METHODS), help=f"comma list of: {', '.join(METHODS)}")
+    p.add_argument("--methods", default=",".join(methods), help=f"comma list of: {', '.join(methods)}")
     p.add_argument("--steps", type=int, default=_D.steps, help="fine-tuning steps on the new skill")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 5e-3 for lora, 2e-3 otherwise)")
+    own = "".join(f"{m} {REGISTRY[m].default_lr:g}, " for m in methods if REGISTRY[m].default_lr != BASE_LR)
+    p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: {own}{BASE_LR:g} otherwise)")
     p.add_argument("--batch-size", type=int, default=_D.batch_size)
-    p.add_argument("--rank", type=int, default=_D.rank, help="LoRA rank (lora only)")
-    p.add_argument("--replay-fraction", type=float, default=_D.replay_fraction,
-                   help="share of the stage-0 training set mixed in (replay, self_instruct)")
-    p.add_argument("--ewc-lambda", type=float, default=_D.ewc_lambda)
-    p.add_argument("--kl-weight", type=float, default=_D.kl_weight)
     p.add_argument("--seed", type=int, default=0, help="seed of the data, the stage-0 model and fine-tuning")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: $CL_DEVICE, else the best there is)")
     p.add_argument("--json", default=None, metavar="PATH", help="write the stage-0 and per-method figures")
     p.add_argument("--plot", default=None, metavar="PATH", help="write a PNG: trade-off scatter and curves")
+    add_param_options(p, REGISTRY, methods)
+    for old, (method, key) in OLD_OPTIONS.items():
+        p.add_argument(old, dest=f"hp__{method}__{key}", type=REGISTRY[method].params[key].type,
+                       default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(run=run_llm)
+
+
+def configs_from_args(args: argparse.Namespace) -> list[FinetuneConfig]:
+    """One checked FinetuneConfig per method of --methods, with the shared options and the method's own."""
+    from ..cli import param_options
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods:
+        raise ConfigError(f"--methods {args.methods!r} names no method; allowed: {', '.join(available_methods())}")
+    for m in methods:
+        check_method(m)
+    if len(set(methods)) != len(methods):
+        raise ConfigError(f"--methods {args.methods!r} names a method twice")
+    hparams = param_options(args, REGISTRY, methods, args.methods)
+    return [FinetuneConfig(method=m, steps=args.steps, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
+                           hparams=hparams.get(m, {})).checked() for m in methods]
 
 
 def run_llm(args: argparse.Namespace) -> int:
@@ -41,17 +64,7 @@ def run_llm(args: argparse.Namespace) -> int:
     from .finetune import finetune, format_results
     from .stage0 import load_stage0
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if not methods:
-        raise ConfigError(f"--methods {args.methods!r} names no method; allowed: {', '.join(METHODS)}")
-    for m in methods:
-        if m not in METHODS:
-            raise ConfigError(f"unknown method {m!r}; allowed: {', '.join(METHODS)}")
-    if len(set(methods)) != len(methods):
-        raise ConfigError(f"--methods {args.methods!r} names a method twice")
-    configs = [FinetuneConfig(method=m, steps=args.steps, lr=args.lr, batch_size=args.batch_size, rank=args.rank,
-                              replay_fraction=args.replay_fraction, ewc_lambda=args.ewc_lambda,
-                              kl_weight=args.kl_weight, seed=args.seed).checked() for m in methods]
+    configs = configs_from_args(args)
     for path, what in ((args.json, "--json"), (args.plot, "--plot")):
         if path is not None:
             if not Path(path).expanduser().resolve().parent.is_dir():

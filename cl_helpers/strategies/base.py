@@ -24,7 +24,7 @@ The engine (`cl_helpers.train`) calls, per run and task:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -61,40 +61,61 @@ class Param:
         return check_float(name, value, self.low, self.high, self.low_open, self.high_open)
 
 
-def register(cls: type["Strategy"]) -> type["Strategy"]:
-    """Class decorator: make a strategy available by its `name` (CLI, widgets, `get_strategy`)."""
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise RuntimeError(f"two strategies are named {cls.name!r}")
-    REGISTRY[cls.name] = cls
-    return cls
+def check_hparams(owner: str, params: dict[str, Param], hparams: dict[str, Any]) -> dict[str, Any]:
+    """`hparams` completed with the defaults of `params`, each value converted and checked by its Param.
+
+    An unknown key or a bad value raises ConfigError naming `owner` (a method's name). Strategies build
+    themselves with it, and so do the language model's fine-tuning methods (`cl_helpers.lm.methods`).
+    """
+    unknown = sorted(set(hparams) - set(params))
+    if unknown:
+        allowed = ", ".join(params) or "none"
+        raise ConfigError(f"unknown option {unknown[0]!r} for {owner}; allowed: {allowed}")
+    return {key: spec.check(f"{owner} {key}", hparams.get(key, spec.default)) for key, spec in params.items()}
 
 
-class Strategy:
-    """Plain sequential fine-tuning; subclasses override the hooks they need (see the module docstring)."""
+def registrar(registry: dict[str, type], kind: str) -> Callable[[type], type]:
+    """A class decorator that files a class under its `name` in `registry`; two classes of one name are a bug."""
+    def register(cls: type) -> type:
+        if cls.name in registry and registry[cls.name] is not cls:
+            raise RuntimeError(f"two {kind} are named {cls.name!r}")
+        registry[cls.name] = cls
+        return cls
+    return register
+
+
+# Class decorator: make a strategy available by its `name` (CLI, widgets, `get_strategy`).
+register = registrar(REGISTRY, "strategies")
+
+
+class Configurable:
+    """What a strategy and a language-model method (lm/methods) share: a name and Param-checked hyperparameters."""
 
     name: ClassVar[str] = "base"
     label: ClassVar[str] = "Base"
     params: ClassVar[dict[str, Param]] = {}
 
     def __init__(self, **hparams: Any):
-        unknown = sorted(set(hparams) - set(self.params))
-        if unknown:
-            allowed = ", ".join(self.params) or "none"
-            raise ConfigError(f"unknown option {unknown[0]!r} for {self.name}; allowed: {allowed}")
-        for key, spec in self.params.items():
-            value = hparams.get(key, spec.default)
-            setattr(self, key, spec.check(f"{self.name} {key}", value))
+        for key, value in check_hparams(self.name, self.params, hparams).items():
+            setattr(self, key, value)
         self.config: Any = None
-        self.stream: Any = None
 
     @property
     def hparams(self) -> dict[str, Any]:
-        """The hyperparameters as set, for results and tables."""
+        """The hyperparameters as set, for results, configs and tables."""
         return {key: getattr(self, key) for key in self.params}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hparams.items())
         return f"{type(self).__name__}({args})"
+
+
+class Strategy(Configurable):
+    """Plain sequential fine-tuning; subclasses override the hooks they need (see the module docstring)."""
+
+    def __init__(self, **hparams: Any):
+        super().__init__(**hparams)
+        self.stream: Any = None
 
     # ---- hooks -------------------------------------------------------------------------------------
     def setup(self, model: nn.Module, stream, config) -> nn.Module:
