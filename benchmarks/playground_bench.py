@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from cl_helpers.plots.playground import penalty_view  # noqa: E402
-from cl_helpers.teaching.playground import make_playground, penalty_paths  # noqa: E402
+from cl_helpers.playground import make_playground, penalty_paths  # noqa: E402
 from cl_helpers.teaching.widgets import _png  # noqa: E402  -- the encoding the Explorer itself does
 
 LAMBDAS = (0.01, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0)

@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import check_choice, check_float, check_int
-from ..fisher import fisher_diagonal
+from .errors import check_choice, check_float, check_int
+from .fisher import fisher_diagonal
 
 PENALTIES = ("none", "l2", "ewc")
 

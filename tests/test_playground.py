@@ -10,7 +10,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from cl_helpers import ConfigError  # noqa: E402
 from cl_helpers.plots.playground import fisher_ellipse, penalty_view, plot_interference  # noqa: E402
-from cl_helpers.teaching.playground import (TwoWeightLogistic, distance_from_A, l2_lambda_at_distance,  # noqa: E402
+from cl_helpers.playground import (TwoWeightLogistic, distance_from_A, l2_lambda_at_distance,  # noqa: E402
                                             losses_at, make_playground, penalty_paths, penalty_stiffness,
                                             total_gradient, total_loss, train_path, train_paths)
 
@@ -126,4 +126,17 @@ def test_pictures(pg):
     plt.close(fig)
     fig = plot_interference(pg, train_path(pg, steps=20))
     assert len(fig.axes) == 2
+    plt.close("all")
+
+
+def test_an_optimum_star_is_not_hidden_under_the_end_point():
+    """Training on B ends at B's optimum: the end marker is a ring under the stars, not a disc over them."""
+    pg = make_playground(seed=0)
+    fig = plot_interference(pg, train_path(pg, steps=1000))
+    lines = fig.axes[0].get_lines()
+    stars = [ln for ln in lines if ln.get_marker() == "*"]
+    ends = [ln for ln in lines if ln.get_marker() == "o"]
+    assert len(stars) == 2 and len(ends) == 1
+    assert ends[0].get_markerfacecolor() == "none"
+    assert all(ends[0].get_zorder() < s.get_zorder() for s in stars)
     plt.close("all")

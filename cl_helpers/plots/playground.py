@@ -6,11 +6,16 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..teaching.playground import Playground, losses_at
+from ..playground import Playground, losses_at
 
 TASK_COLORS = {"A": "tab:blue", "B": "tab:orange"}
-PATH_STYLES = {"naive": dict(color="black", ls="-"), "L2": dict(color="tab:purple", ls="--"),
-               "EWC": dict(color="tab:green", ls="-")}
+# Each path has its own colour, line, marker and end marker; naive (thin, solid) and L2 (thin, dashed) are drawn
+# ON TOP of EWC's wide pale line, so where paths share a stretch (all start at A's optimum) every one stays visible.
+# The lines stay under the optimum stars (zorder 5); the end markers are hollow rings drawn over them, so a path that
+# ends on a star shows both.
+PATH_STYLES = {"naive": dict(color="black", ls="-", lw=1.5, marker=".", end="o", zorder=4.5),
+               "L2": dict(color="tab:purple", ls="--", lw=2.5, marker="s", end="s", zorder=4.7),
+               "EWC": dict(color="tab:green", ls="-", lw=5, alpha=0.6, marker="^", end="D", zorder=4.3)}
 
 
 def plot_landscape(pg: Playground, ax=None, levels: int = 12, n: int = 101):
@@ -47,10 +52,12 @@ def fisher_ellipse(pg: Playground, level: float | None = None, n: int = 200) -> 
     return pg.A.optimum.numpy() + np.stack([np.cos(t), np.sin(t)], 1) * np.sqrt(level / f)
 
 
-def _path(ax, path: np.ndarray, label: str, every: int = 10, **style) -> None:
-    ax.plot(path[:, 0], path[:, 1], lw=2, label=label, **style)
-    ax.plot(path[::every, 0], path[::every, 1], ".", ms=4, color=style.get("color", "black"))
-    ax.plot(*path[-1], marker="o", ms=9, mfc="white", mec=style.get("color", "black"), mew=2, zorder=6)
+def _path(ax, path: np.ndarray, label: str, every: int = 10, color: str = "black", marker: str = ".",
+          end: str = "o", zorder: float = 3, **style) -> None:
+    """One training path: a line with a marker every `every` steps, and a ring at its end (under the stars)."""
+    ax.plot(path[:, 0], path[:, 1], label=label, color=color, marker=marker, ms=4, markevery=every,
+            zorder=zorder, **style)
+    ax.plot(*path[-1], marker=end, ms=12, mfc="none", mec=color, mew=2, ls="none", zorder=5.5)   # over the stars
 
 
 def plot_interference(pg: Playground, path: np.ndarray, title: str | None = None):
@@ -84,7 +91,7 @@ def plot_penalty_paths(pg: Playground, paths: Mapping[str, np.ndarray], lam: flo
     ax.plot(ellipse[:, 0], ellipse[:, 1], color="tab:green", lw=1)
     for name, path in paths.items():
         _path(ax, path, name, **PATH_STYLES.get(name, {}))
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)   # the paths run low and right: keep them clear
     ax.set_title(title or f"training on B from A's optimum, lambda = {lam:.3g}")
     return ax.figure
 
