@@ -127,6 +127,15 @@ def _download(name: str, folder: Path) -> None:
         socket.setdefaulttimeout(old)
 
 
+def _shown(folder: Path) -> str:
+    """The data folder as a reader can find it on their own machine: the variable that named it, or ~ for home."""
+    named = os.environ.get("CL_HELPERS_DATA")
+    if named and Path(named).expanduser().resolve() == folder.resolve():
+        return "$CL_HELPERS_DATA"
+    home = Path.home()
+    return f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
+
+
 def _read_torchvision(name: str, folder: Path, device: torch.device) -> ImageData:
     cls = _dataset_class(name)
     try:
@@ -142,7 +151,7 @@ def _read_torchvision(name: str, folder: Path, device: torch.device) -> ImageDat
                               f"truncated (images {tuple(images.shape)}, labels {tuple(labels.shape)}); "
                               "delete them to download again")
     mean, std = _STATS[name]
-    source = f"{_TITLES[name]} from {folder} ({len(parts[0])} train / {len(parts[2])} test images)"
+    source = f"{_TITLES[name]} from {_shown(folder)} ({len(parts[0])} train / {len(parts[2])} test images)"
     return _to_device(name, source, parts, mean, std, device)
 
 

@@ -59,3 +59,14 @@ def test_full_only_claims_are_skipped_in_fast_mode_and_checked_when_saving(monke
     monkeypatch.setenv("CL_CHECK_CLAIMS", "1")
     with pytest.raises(ClaimError, match="needs full sizes"):
         expect(False, "needs full sizes", full_only=True)
+
+
+def test_run_time_counts_from_setup(monkeypatch, capsys):
+    monkeypatch.setenv("CL_FAST", "1")
+    monkeypatch.setattr(course, "_STARTED", None)
+    with pytest.raises(RuntimeError, match="setup"):
+        course.run_time()
+    course.setup(seed=0, quiet=True)
+    monkeypatch.setattr(course, "_STARTED", course._STARTED - 42.4)   # as if the chapter had run 42 s
+    course.run_time()
+    assert capsys.readouterr().out.startswith("chapter run time: 42 s (fast mode, device: ")

@@ -28,6 +28,20 @@ def test_text_form_lists_the_choices_but_never_the_answer_or_explanation(capsys)
     assert q.feedback.value == ""
 
 
+def test_a_saved_notebook_lists_every_choice_of_a_long_question(capsys):
+    # ipywidgets cuts a widget's text/plain at 110 characters: a long question would lose its last choices
+    long_question = "After task 2, and after every later task of the stream, where is task 0's accuracy? " * 2
+    quiz.ask(long_question, CHOICES, 2, "It drops.", key="long")
+    plain = quiz.questions["long"].box._repr_mimebundle_()["text/plain"]
+    assert plain.endswith("(C) much lower") and "(B) about the same" in plain and "drops" not in plain
+
+
+def test_bold_in_a_question_is_bold_in_the_widget(capsys):
+    quiz.ask("Is the path **as far** from A?", CHOICES, 0, "Yes.", key="bold")
+    title = quiz.questions["bold"].box.children[0].value
+    assert "<b>as far</b>" in title and "**" not in title
+
+
 def test_check_before_choosing_nudges_and_records_nothing(capsys):
     q, _ = show(capsys)
     assert q.check() is None

@@ -122,6 +122,16 @@ def test_markdown_is_never_cut_inside_a_fence_a_table_or_a_list_item(tmp_path, m
     assert "\n".join(pieces).replace("\n\n", "\n") == text.replace("\n\n", "\n")  # nothing lost
 
 
+def test_a_heading_inside_a_text_starts_a_cell_of_its_own():
+    """Even a short text is cut before a later heading (outside code), so the heading starts its slide."""
+    from cl_helpers.teaching.slides import markdown_pieces
+
+    text = "A checker note.\n\n## 2.4 Next section\n\nIts intro.\n\n```python\n# not a heading\n```\n### A sub-slide\nmore"
+    assert markdown_pieces(text) == ["A checker note.", "## 2.4 Next section\n\nIts intro.\n\n```python\n# not a heading\n```",
+                                     "### A sub-slide\nmore"]
+    assert markdown_pieces("## Title\n\nbody") == ["## Title\n\nbody"]
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_every_built_markdown_cell_has_balanced_fences(name):
     for path in (ROOT / "notebooks" / f"{name}.ipynb", ROOT / "notebooks" / "instructor" / f"{name}.ipynb"):

@@ -173,9 +173,13 @@ def write(nb, path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if anything differs")
+    parser.add_argument("chapters", nargs="*", help="chapter numbers or names to build (default: all), e.g. 04 09")
     args = parser.parse_args(argv)
     names, stale = chapter_names(), []
-    for name in names:
+    chosen = [n for n in names if not args.chapters or any(n.startswith(c) for c in args.chapters)]
+    if args.chapters and not chosen:
+        parser.error(f"no chapter matches {' '.join(args.chapters)}; chapters: {', '.join(names)}")
+    for name in chosen:
         for edition, folder in EDITIONS.items():
             nb, path = build(name, names, edition), folder / f"{name}.ipynb"
             if args.check:
@@ -186,7 +190,7 @@ def main(argv=None) -> int:
     if stale:
         print("out of sync with notebooks/src (run: python tools/build_notebooks.py): " + ", ".join(stale))
         return 1
-    print(f"{'checked' if args.check else 'built'} {len(names)} chapters x {len(EDITIONS)} editions")
+    print(f"{'checked' if args.check else 'built'} {len(chosen)} chapters x {len(EDITIONS)} editions")
     return 0
 
 

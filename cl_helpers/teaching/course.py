@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import TypeVar
 
 import torch
@@ -17,6 +18,7 @@ from ..device import describe_device, get_device, set_seed
 from ..errors import check_seed, show_config_errors
 
 T = TypeVar("T")
+_STARTED: float | None = None   # when setup() ran: a chapter's clock, read by run_time()
 
 
 def fast_mode() -> bool:
@@ -51,6 +53,15 @@ def expect(condition: bool, claim: str, full_only: bool = False) -> None:
           "以你看到的數字為準，也歡迎回報給助教。")
 
 
+def run_time() -> None:
+    """Print the seconds since setup(): the last cell of a chapter says how long the whole run took."""
+    if _STARTED is None:
+        raise RuntimeError("course.setup() was not called: run the chapter's first cell")
+    seconds = time.perf_counter() - _STARTED
+    print(f"chapter run time: {seconds:.0f} s ({'fast' if fast_mode() else 'full'} mode, device: "
+          f"{describe_device(get_device())})")
+
+
 def in_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
@@ -68,6 +79,8 @@ def setup(seed: int = 0, quiet: bool = False) -> torch.device:
     """
     from .. import __version__
 
+    global _STARTED
+    _STARTED = time.perf_counter()
     show_config_errors()
     set_seed(check_seed("seed", seed))
     device = get_device()

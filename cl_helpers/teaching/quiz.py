@@ -9,6 +9,7 @@ its plain-text form, which a saved notebook shows where widgets do not render, l
 from __future__ import annotations
 
 import html
+import re
 from typing import Sequence
 
 import ipywidgets as W
@@ -24,6 +25,11 @@ questions: dict[str, "Question"] = {}
 _LETTERS = "ABCDEFGH"
 
 
+def _bold(text: str) -> str:
+    """Markdown's **bold** as HTML: a question is written like the prose around it."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+
+
 class QuestionBox(W.VBox):
     """The question's widget; its plain-text form is the question and its choices (never the answer)."""
 
@@ -31,6 +37,13 @@ class QuestionBox(W.VBox):
 
     def __repr__(self) -> str:
         return self.text_form
+
+    def _repr_mimebundle_(self, **kwargs):
+        # ipywidgets cuts the plain-text form at 110 characters; a saved notebook must list every choice
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle:
+            bundle["text/plain"] = self.text_form
+        return bundle
 
 
 class Question:
@@ -44,7 +57,7 @@ class Question:
         self.button = W.Button(description="看答案 (check)", button_style="info")
         self.feedback = W.HTML(value="")
         self.button.on_click(lambda _: self.check())
-        title = W.HTML(value=f"<b>🤔 先猜猜看 (predict first)：</b>{html.escape(question)}")
+        title = W.HTML(value=f"<b>🤔 先猜猜看 (predict first)：</b>{_bold(html.escape(question))}")
         self.box = QuestionBox(children=[title, self.radio, self.button, self.feedback])
         self.box.text_form = "先猜猜看 (predict first): " + question + "\n" + "\n".join(labels)
         if key in answers:  # the same question shown again in this session keeps the earlier choice

@@ -83,10 +83,12 @@ def _wrapped(line: str, cols: int) -> int:
 
 def markdown_height(source: str) -> int:
     """Pixels a markdown cell takes on a slide."""
-    px = 0
+    px, fence = 0, False
     for line in source.splitlines():
         s = line.strip()
-        heading = re.match(r"^(#{1,6})\s", s)
+        if _FENCE.match(line):
+            fence = not fence
+        heading = None if fence else re.match(r"^(#{1,6})\s", s)   # a comment in a code block is one code line
         if not s:
             px += 14
         elif heading:
@@ -274,11 +276,30 @@ def _split_source(cell: dict) -> list[str]:
     return pieces + [current]
 
 
+def _heading_sections(source: str) -> list[str]:
+    """The source cut before every heading that is not its first line (outside fenced code), so that a heading
+    always starts a cell and therefore its slide."""
+    sections: list[list[str]] = [[]]
+    fence = False
+    for line in source.split("\n"):
+        if _FENCE.match(line):
+            fence = not fence
+        if not fence and re.match(r"#{1,3}\s", line) and any(x.strip() for x in sections[-1]):
+            sections.append([])
+        sections[-1].append(line)
+    return ["\n".join(lines).strip("\n") for lines in sections]
+
+
 def markdown_pieces(source: str) -> list[str]:
-    """A Markdown source as pieces that each fit on a slide, cut at blank lines; [source] when it fits whole."""
-    if markdown_height(source) <= SCREEN_PX:
-        return [source]
-    return _split_source({"cell_type": "markdown", "source": source, "metadata": {}})
+    """A Markdown source as pieces that each fit on a slide and each heading starting one, cut at blank lines;
+    [source] when it fits whole and has no heading after its first line."""
+    pieces = []
+    for section in _heading_sections(source):
+        if markdown_height(section) <= SCREEN_PX:
+            pieces.append(section)
+        else:
+            pieces += _split_source({"cell_type": "markdown", "source": section, "metadata": {}})
+    return pieces
 
 
 def _output_groups(outputs: list[dict]) -> list[list[dict]]:
