@@ -156,7 +156,8 @@ def add_lora(model: nn.Module, rank: int, alpha: float | None = None,
              targets: str | Iterable[str] = ALL) -> nn.Module:
     """Wrap the targeted nn.Linear layers in LoRALinear in place and freeze every other parameter.
 
-    alpha defaults to the rank (scaling 1). Returns the same model object, for chaining.
+    alpha defaults to the rank (scaling 1). Hu et al. 2021 (and PEFT) instead keep alpha fixed while the rank
+    varies, so the scale alpha / rank shrinks as the rank grows: pass alpha to do that. Returns the same model.
     """
     existing = [name for name, m in model.named_modules() if isinstance(m, LoRALinear)]
     if existing:

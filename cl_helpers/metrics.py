@@ -25,7 +25,8 @@ def forgetting_per_task(R) -> np.ndarray:
     """f_j = max_{l < T-1} R[l, j] - R[T-1, j] for each j < T-1 (Chaudhry et al. 2018); length T-1.
 
     The max runs over the rows of the accuracy matrix (task ends), including rows before task j was
-    trained, as in the paper.
+    trained: the course's extension, since Chaudhry et al. 2018 define a_{l,j} only for l >= j (the two agree
+    unless a task scores best before it was trained, as a domain-incremental stream can).
     """
     R = _matrix(R)
     T = len(R)
@@ -95,3 +96,27 @@ def new_task_accuracy(R) -> float:
     R = np.asarray(R, dtype=float)
     d = np.diag(R)
     return float(d[1:].mean()) if len(d) > 1 else float(d[0])
+
+
+def intransigence_per_task(R, reference) -> np.ndarray:
+    """I_j = a*_j - R[j, j] for each task j (Chaudhry et al. 2018): how far below a reference model the run is on
+    task j right after learning it.
+
+    `reference` holds a*_j, the accuracy on task j of a model trained on the data of tasks 0..j together (the
+    paper trains it from scratch; the course's `joint` run warm-starts each stage, its diagonal serves here):
+    one accuracy per task, or that model's T x T accuracy matrix (its diagonal is used). Positive I_j: the run
+    could not learn task j as well as the reference did (too stable); near 0 or negative: no intransigence.
+    """
+    R = _matrix(R)
+    ref = np.asarray(reference, dtype=float)
+    if ref.shape == R.shape:
+        ref = np.diag(ref)
+    if ref.shape != (len(R),):
+        raise ValueError(f"reference must hold one accuracy per task ({len(R)}) or a {R.shape} matrix, "
+                         f"got shape {ref.shape}")
+    return ref - np.diag(R)
+
+
+def average_intransigence(R, reference) -> float:
+    """Mean of intransigence_per_task over all T tasks."""
+    return float(intransigence_per_task(R, reference).mean())

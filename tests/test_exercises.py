@@ -84,7 +84,23 @@ HAND = {
     "ch07_generative.replay_loss_exercise": (
         lambda f: f(T([[0.0, 0.0]]), torch.tensor([0]), T([[math.log(3.0), 0.0]]), T([[0.0, 5.0]]), 4),
         1.75 * math.log(2.0)),
+    # Linear weight 2 -> 6, bias 0 -> 1, BatchNorm running_mean 0 -> 4, running_var 1 -> 5 at a = 0.25:
+    # (3/4) before + (1/4) after = 3, 0.25, 1, 2 (the buffers too); BatchNorm's own weight and bias stay 1 and 0
+    "ch09_interpolation.interpolation_exercise": (
+        lambda f: {k: v for k, v in f(*_linear_bn_pair(), 0.25).state_dict().items() if v.is_floating_point()},
+        {"0.weight": T([[3.0]]), "0.bias": T([0.25]), "1.weight": T([1.0]), "1.bias": T([0.0]),
+         "1.running_mean": T([1.0]), "1.running_var": T([2.0])}),
 }
+
+
+def _linear_bn_pair():
+    pair = []
+    for w, b, mean, var in ((2.0, 0.0, 0.0, 1.0), (6.0, 1.0, 4.0, 5.0)):
+        m = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.BatchNorm1d(1)).eval()
+        with torch.no_grad():
+            m[0].weight.fill_(w), m[0].bias.fill_(b), m[1].running_mean.fill_(mean), m[1].running_var.fill_(var)
+        pair.append(m)
+    return pair
 
 
 def test_every_exercise_has_a_hand_computed_case():
@@ -174,3 +190,12 @@ def test_printed_hint_advice_runs_when_typed(name, exercise, capsys):
     assert getattr(module, exercise.name, None) is exercise
     exec(f"{exercise.name}.hint(1)", {exercise.name: exercise})
     assert "提示 1/" in capsys.readouterr().out
+
+
+def test_replay_loss_reference_is_the_package_loss():
+    """Exercise 7.1's written-out reference (its last hint prints it) is the loss chapter 7's runs train with."""
+    from cl_helpers.strategies.generative_replay import generative_replay_loss
+    from cl_helpers.teaching.exercises.ch07_generative import replay_loss_exercise
+
+    for case in replay_loss_exercise._cases():
+        assert torch.allclose(replay_loss_exercise.reference(*case.args), generative_replay_loss(*case.args))

@@ -3,7 +3,10 @@ import matplotlib
 import pytest
 
 from cl_helpers import TrainConfig, count_parameters, get_strategy, plots, train_stream
-from cl_helpers.experiments.family import family_row, format_family_table, stored_numbers
+import torch
+
+from cl_helpers.experiments.family import (distinct_numbers, family_row, format_family_table, stored_numbers,
+                                           trained_alone)
 
 matplotlib.use("Agg")
 SMALL = dict(epochs=1, hidden=(32,), progress=False)
@@ -24,6 +27,10 @@ def test_counts_match_what_each_method_keeps(streams):
     assert stored_numbers(replay) == 40 * (d + 2)                          # inputs, label, task id
     ewc = train_stream(cil, "ewc", **SMALL)
     assert stored_numbers(ewc) == 3 * 2 * P                                # a Fisher and an anchor per task
+    si = train_stream(cil, "si", **SMALL)
+    # Omega, anchor, this task's omega and start point: its per-parameter views of Omega and the anchor
+    # are the same numbers, and the last step's gradient and parameters are scratch
+    assert stored_numbers(si) == 4 * P
     gr = train_stream(cil, get_strategy("generative_replay", generator_steps=2), **SMALL)
     g = gr.strategy.generator_parameters()
     assert stored_numbers(gr) == 2 * g + P + cil.n_outputs                 # generator + frozen copy, old classifier,
@@ -38,6 +45,27 @@ def test_counts_match_what_each_method_keeps(streams):
     row = family_row(replay, "replay 40")
     assert row["family"] == "replay" and row["images"] == pytest.approx(40 * (d + 2) / d)
     assert "replay 40" in format_family_table([replay, ewc], ["replay 40", "EWC"])
+
+
+def test_views_count_once_and_the_model_not_at_all():
+    flat = torch.zeros(10)
+    views = [flat[:4].view(2, 2), flat[4:]]
+    assert distinct_numbers([flat, *views]) == 10                  # views of a tensor add nothing
+    assert distinct_numbers(views) == 10 and distinct_numbers([flat[:4], flat[2:6]]) == 6
+    assert distinct_numbers([flat, torch.zeros(3)], exclude=[flat[:4]]) == 6 + 3
+    assert distinct_numbers([flat[::2]]) == 9                      # a strided view keeps its span alive
+
+
+def test_trained_alone_is_one_fresh_network_per_task(streams, on_mnist):
+    _, til = streams
+    config = TrainConfig(epochs=2, hidden=(32,))
+    alone = trained_alone(til, config)
+    assert alone.shape == (len(til),)
+    if on_mnist:   # one digit pair from scratch: an easy two-way task
+        assert alone.min() > 0.8
+    # the first task of a run starts from a fresh network too, with one head per task instead of one
+    first = train_stream(til, "naive", config, progress=False).acc_matrix[0, 0]
+    assert abs(first - alone[0]) < 0.05
 
 
 def test_capacity_and_dream_plots_draw(streams):

@@ -71,6 +71,11 @@ def test_table_and_plots(compared):
     assert "accuracy" not in fgt_ax.get_ylabel()
     fig = plots.plot_rank_sweep(compared)
     assert len(fig.axes[0].lines) == 3   # LoRA, full fine-tuning, and the zero line
+    named = ft.format_finetuning(compared, labels=["full", "LoRA r=8, every layer"]).splitlines()
+    assert named[2].startswith("LoRA r=8, every layer ") and f"{compared[1].forgetting:.4f}" in named[2]
+    assert len({len(line) for line in named}) == 1  # the method column widens for the longest label
+    with pytest.raises(ConfigError, match="1 labels for 2 results"):
+        ft.format_finetuning(compared, labels=["full"])
 
 
 def test_bad_settings_fail_before_any_training(pair, make_stream, monkeypatch):

@@ -81,6 +81,13 @@ def test_plot_has_one_image_per_map(trained):
     fig = plot_importance_maps({"a": pixel_importance(f, stream.image_shape), "b": torch.zeros(2, 2)}, title="t")
     images = [ax for ax in fig.axes if ax.images]
     assert len(images) == 2 and images[0].get_title() == "a"
+    # one shared colour scale (sizes compare across panels) and one colour bar for all of them
+    assert images[0].images[0].get_clim() == images[1].images[0].get_clim()
+    assert len(fig.axes) == 3
+    own = plot_importance_maps({"a": pixel_importance(f, stream.image_shape), "b": torch.ones(2, 2)},
+                               shared_scale=False)
+    panels = [ax for ax in own.axes if ax.images]
+    assert panels[0].images[0].get_clim() != panels[1].images[0].get_clim() and len(own.axes) == 4
     with pytest.raises(ConfigError):
         plot_importance_maps({})
 

@@ -35,15 +35,16 @@ RAISES = CORRECT_FORGETTING.replace("R[T - 1, j] for", "R[T, j] for")  # off by 
 ENDLESS = CORRECT_FORGETTING.replace("    R = np.asarray", "    while True:\n        pass\n    R = np.asarray")
 DELETES = "import os\nfor _f in os.listdir('.'):\n    os.remove(_f)\n"
 
-SUBMISSIONS = {  # student: (exercise cell, points for 2.1 forgetting (of 4), points for 2.2 BWT (of 4), note)
-    "correct": (CORRECT_FORGETTING + CORRECT_BWT, 4, 4, None),
-    "sign_flipped": (SIGN_FLIPPED + CORRECT_BWT, 0, 4, "可能的錯誤：正負號相反"),
-    # R[j, j] equals the column max in three of the four cases: only "task 0 peaks after task 1" catches it
-    "diagonal": (DIAGONAL_NOT_MAX + CORRECT_BWT, 3, 4, "可能的錯誤：用了 R[j, j]"),
+SUBMISSIONS = {  # student: (exercise cell, points for 2.1 forgetting (of 5), points for 2.2 BWT (of 5), note)
+    "correct": (CORRECT_FORGETTING + CORRECT_BWT, 5, 5, None),
+    "sign_flipped": (SIGN_FLIPPED + CORRECT_BWT, 0, 5, "可能的錯誤：正負號相反"),
+    # R[j, j] equals the column max in three of the five cases: "task 0 peaks after task 1" and "task 1 is best
+    # before it was trained" catch it
+    "diagonal": (DIAGONAL_NOT_MAX + CORRECT_BWT, 3, 5, "可能的錯誤：用了 R[j, j]"),
     "blank": (None, 0, 0, "not implemented"),
     # sorts first, so it runs before or beside the others: it deletes every file in its folder, then raises
-    "a_raises": (DELETES + RAISES + CORRECT_BWT, 0, 4, "執行時發生 IndexError"),
-    "endless": (ENDLESS + CORRECT_BWT, 0, 4, "forgetting_exercise: timed out"),
+    "a_raises": (DELETES + RAISES + CORRECT_BWT, 0, 5, "執行時發生 IndexError"),
+    "endless": (ENDLESS + CORRECT_BWT, 0, 5, "forgetting_exercise: timed out"),
 }
 
 
@@ -88,7 +89,7 @@ def test_the_catalogue_is_what_the_chapters_check():
         assert all(g.points >= 1 for g in grading.exercises(chapter))
     ch2 = grading.exercises("02_metrics")
     assert [(g.checker, g.function, g.points) for g in ch2] == [
-        ("forgetting_exercise", "average_forgetting", 4), ("bwt_exercise", "backward_transfer", 4)]
+        ("forgetting_exercise", "average_forgetting", 5), ("bwt_exercise", "backward_transfer", 5)]
 
 
 def test_the_grader_works_from_an_installed_wheel(tmp_path):
@@ -114,7 +115,7 @@ def test_the_grader_works_from_an_installed_wheel(tmp_path):
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     row = next(csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8")))
-    assert (row["student"], row["total"], row["max"]) == ("alice", "8", "8"), row
+    assert (row["student"], row["total"], row["max"]) == ("alice", "10", "10"), row
 
 
 def test_points_per_exercise_per_student(graded):
@@ -123,9 +124,9 @@ def test_points_per_exercise_per_student(graded):
     assert set(rows) == set(SUBMISSIONS)
     for student, (_, forgetting, bwt, note) in SUBMISSIONS.items():
         row = rows[student]
-        got = (int(row["forgetting_exercise (of 4)"]), int(row["bwt_exercise (of 4)"]), int(row["total"]))
+        got = (int(row["forgetting_exercise (of 5)"]), int(row["bwt_exercise (of 5)"]), int(row["total"]))
         assert got == (forgetting, bwt, forgetting + bwt), (student, row)
-        assert row["max"] == "8"
+        assert row["max"] == "10"
         if note:
             assert note in row["notes"], (student, row["notes"])
         else:

@@ -70,6 +70,9 @@ def test_masks_disjoint_pruned_fraction_and_frozen_values(stream):
         assert int((owner == FREE).sum()) == free
         assert (params[name][owner == FREE] == 0).all()               # pruned and never taken: zero
     assert s.free_fraction() == pytest.approx(prune ** len(stream), abs=0.01)
+    # task k could train what the earlier ones left free: a share prune^k of the hidden weights
+    assert [s.trainable_share(k) for k in range(len(stream))] == pytest.approx(
+        [prune ** k for k in range(len(stream))], abs=0.01)
 
 
 def test_prune_takes_the_smallest_magnitudes():

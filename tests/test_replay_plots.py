@@ -58,3 +58,34 @@ def test_buffer_effect_plot_on_real_replay_runs(make_stream):
     assert "buffer size = 400" in right.get_title()
     assert any("naive" in t.get_text() for t in left.get_legend().get_texts())
     plt.close(fig)
+
+
+def test_buffer_effect_reference_lines_differ_in_colour_style_and_marker(make_stream):
+    """Two baselines that nearly coincide (naive and EWC in class-IL) must still be told apart: no shared look."""
+    stream = make_stream("split", scenario="class", train_size=100, test_size=50)
+    run = train_stream(stream, get_strategy("replay", buffer_size=50), epochs=1, progress=False)
+    fig = plot_buffer_effect({50: run.summary()["acc"]}, run, {"naive": 0.186, "EWC": 0.191, "joint": 0.9})
+    refs = fig.axes[0].lines[1:]
+    assert len(refs) == 3
+    looks = [(ln.get_color(), str(ln.get_linestyle()), ln.get_marker()) for ln in refs]
+    for part in range(3):
+        assert len({look[part] for look in looks}) == 3, looks
+    # The markers of different baselines sit at different x positions, so overlapping lines both show.
+    marked = [set(np.asarray(ln.get_xdata())[ln.get_markevery()[0]::ln.get_markevery()[1]]) for ln in refs]
+    assert not (marked[0] & marked[1]) and not (marked[1] & marked[2])
+    plt.close(fig)
+
+
+def test_curves_give_every_task_its_own_marker_and_prediction_counts_match_the_accuracy(make_stream):
+    from cl_helpers.plots import plot_curves, prediction_counts
+
+    stream = make_stream("split", scenario="class", train_size=300, test_size=100)
+    run = train_stream(stream, "naive", epochs=4, progress=False)
+    fig = plot_curves(run)
+    solid = [ln for ln in fig.axes[0].lines if ln.get_label().startswith("task")]
+    assert len(solid) == run.n_tasks and len({ln.get_marker() for ln in solid}) == run.n_tasks
+    plt.close(fig)
+    true, got = prediction_counts(run, task_id=0)
+    assert true.sum() == got.sum() == len(stream[0].y_test)
+    # Naive fine-tuning in class-IL gets task 0 wrong and calls nearly all of it one of the last task's classes.
+    assert run.acc_matrix[-1, 0] < 0.05 and got[8:].sum() >= 0.9 * got.sum()

@@ -35,3 +35,60 @@ def test_bad_input_is_one_line(ewc_run, make_stream):
         with pytest.raises(ConfigError, match=words) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+def test_exactly_the_fraction_is_restored_even_with_tied_zeros(ewc_run):
+    # Many Fisher entries are exactly 0 (weights of ReLU units silent on the Fisher inputs); a threshold on the
+    # value would restore all of them at once. Fraction f must reset round(f * n) weights and no more.
+    from cl_helpers.experiments.stiffness import zero_fisher_split
+    split = zero_fisher_split(ewc_run, task=0)
+    assert 0 < split["zero_fraction"] < 0.5
+    keep = 1 - split["zero_fraction"]
+    got = restore_by_importance(ewc_run, task=0, fractions=(keep,))
+    # restoring exactly the nonzero-Fisher weights is the same as zero_fisher_split's "restore_nonzero"
+    assert got[keep] == pytest.approx(split["restore_nonzero"], abs=1e-6)
+
+
+def test_zero_fisher_split_on_a_stiff_run(ewc_run):
+    from cl_helpers.experiments.stiffness import silent_units, zero_fisher_split
+    R = ewc_run.acc_matrix
+    s = zero_fisher_split(ewc_run, task=0)
+    assert s["final"] == pytest.approx(R[-1, 0]) and s["at_task_end"] == pytest.approx(R[0, 0])
+    assert s["zero_count"] == round(s["zero_fraction"] * s["weights"])
+    # lambda 1e5 pins the weights the Fisher sees: they move far less than the free (zero-Fisher) ones
+    assert s["move_nonzero"] < 0.5 * s["move_zero"]
+    # the zero-Fisher weights are (almost all) the weights into and out of silent ReLU units
+    assert s["zero_on_silent"] > 0.9
+    rows = silent_units(ewc_run, task=0)
+    assert [r["units"] for r in rows] == [64] and 0 < rows[0]["silent"] < 64
+    r = rows[0]
+    # silent on all training / test images at theta* is a subset of silent on the Fisher draw (part of the training set)
+    assert 0 <= r["silent_train"] <= r["silent"] and 0 <= r["silent_test"] <= r["silent"]
+    # woken: of the units silent on the test images at theta*, those that fire on the same test images at the end
+    assert 0 <= r["woken"] <= r["silent_test"]
+    # restoring both groups is restoring everything: the two restorations bracket the damage
+    assert max(s["restore_zero"], s["restore_nonzero"]) <= R[0, 0] + 0.05
+
+
+def test_silent_units_needs_the_mlp(ewc_run):
+    import dataclasses
+    from torch import nn
+    from cl_helpers.experiments.stiffness import silent_units
+    odd = dataclasses.replace(ewc_run, model=nn.Linear(784, 10))
+    with pytest.raises(ConfigError, match="course's MLP"):
+        silent_units(odd, task=0)
+
+
+def test_silent_units_compares_the_same_images_before_and_after(ewc_run):
+    # the final model of a one-task "run" is theta*_0 itself: nothing silent there can have woken up
+    import copy
+    import dataclasses
+    import torch
+    from cl_helpers.experiments.stiffness import silent_units
+    anchor = ewc_run.strategy.anchors[0]
+    model = copy.deepcopy(ewc_run.model)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(anchor[name])
+    rows = silent_units(dataclasses.replace(ewc_run, model=model), task=0)
+    assert rows[0]["woken"] == 0 and rows[0]["silent_test"] > 0

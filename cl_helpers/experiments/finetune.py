@@ -2,9 +2,11 @@
 
 A model is trained on one task (the "pretrained" model); one copy is then fine-tuned on another task with
 every weight trainable, another with LoRA adapters on the frozen weights. LoRA trains a small fraction of
-the parameters and moves the weights only along a low-rank update: it learns less of the new task and
-forgets less of the old one (Biderman et al. 2024, "LoRA Learns Less and Forgets Less"). The pretrained
-model is cached per (stream, training config), so a rank sweep trains it once.
+the parameters and moves the weights only along a low-rank update. Biderman et al. 2024 ("LoRA Learns Less
+and Forgets Less", Llama-2-7B) found it learns less of the new task and forgets less of the old one; how much
+less it forgets here depends on the rank and on the scale alpha / rank (a small rank at a large scale forgets
+more than full fine-tuning). The pretrained model is cached per (stream, training config), so a rank sweep
+trains it once.
 """
 from __future__ import annotations
 
@@ -179,7 +181,11 @@ def rank_sweep(stream: TaskStream, ranks: Sequence[int] = SWEEP_RANKS, alpha: fl
                targets: str | Iterable[str] = SWEEP_TARGETS, full: bool = True, epochs: int = 5,
                old_task: int = 0, new_task: int = 1, lr: float = 1e-3, batch_size: int = 128, seed: int = 0,
                hidden: Sequence[int] = (256, 256), progress: bool = False) -> list[FinetuneResult]:
-    """LoRA fine-tuning at each rank (plus full fine-tuning first if `full`), from one pretrained model."""
+    """LoRA fine-tuning at each rank (plus full fine-tuning first if `full`), from one pretrained model.
+
+    `alpha`: a number keeps alpha fixed while the rank varies (Hu et al. 2021's convention: the scale alpha / r
+    shrinks as r grows); None sets alpha = r at every rank (the scale stays 1).
+    """
     ranks = list(ranks)
     if not ranks:
         raise ConfigError("rank_sweep needs at least one rank; allowed: ranks >= 1")
@@ -191,11 +197,19 @@ def rank_sweep(stream: TaskStream, ranks: Sequence[int] = SWEEP_RANKS, alpha: fl
     return out + [finetune(stream, r, alpha, targets, **common) for r in ranks]
 
 
-def format_finetuning(results: Iterable[FinetuneResult]) -> str:
-    """A plain-text table: method, trainable parameters, new-task accuracy, old task before/after, forgetting."""
-    lines = [f"{'method':<12}{'trainable':>11}{'share':>8}{'new task':>10}{'old before':>12}{'old after':>11}"
+def format_finetuning(results: Iterable[FinetuneResult], labels: Sequence[str] | None = None) -> str:
+    """A plain-text table: method, trainable parameters, new-task accuracy, old task before/after, forgetting.
+
+    `labels`: one name per result instead of its own label ("full", "LoRA r=8").
+    """
+    results = list(results)
+    names = [r.label for r in results] if labels is None else [str(n) for n in labels]
+    if len(names) != len(results):
+        raise ConfigError(f"{len(names)} labels for {len(results)} results; allowed: one label per result")
+    w = max([12] + [len(n) + 2 for n in names])
+    lines = [f"{'method':<{w}}{'trainable':>11}{'share':>8}{'new task':>10}{'old before':>12}{'old after':>11}"
              f"{'forgetting':>12}{'seconds':>9}"]
-    for r in results:
-        lines.append(f"{r.label:<12}{r.trainable:>11,}{r.share:>8.1%}{r.new_after:>10.4f}"
+    for r, name in zip(results, names):
+        lines.append(f"{name:<{w}}{r.trainable:>11,}{r.share:>8.1%}{r.new_after:>10.4f}"
                      f"{r.old_before:>12.4f}{r.old_after:>11.4f}{r.forgetting:>12.4f}{r.seconds:>9.2f}")
     return "\n".join(lines)

@@ -74,27 +74,38 @@ def plot_comparison(results, ax=None, title: str | None = None):
     return fig
 
 
-def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """Per method: new-task and old-task accuracy after fine-tuning (left), forgetting of the old task (right)."""
+def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | None = None,
+                    labels: Sequence[str] | None = None):
+    """Per method: new-task and old-task accuracy after fine-tuning (left), forgetting of the old task (right).
+
+    `labels`: one name per result instead of its own label ("full", "LoRA r=8"); ", " starts a new line.
+    """
+    if labels is not None and len(labels) != len(results):
+        raise ConfigError(f"{len(labels)} labels for {len(results)} results; allowed: one label per result")
+    if ax is None:  # about 1.1 inch per group and axis: the three-line tick labels never touch
+        _, ax = plt.subplots(1, 2, figsize=(2.6 + 2.3 * len(results), 4.0))
     acc_ax, fgt_ax = _pair(ax, len(results) + 1)
     x = np.arange(len(results))
     for k, (name, values) in enumerate((("new task, after", [r.new_after for r in results]),
                                         ("old task, after", [r.old_after for r in results]))):
         b = acc_ax.bar(x + (k - 0.5) * 0.36, values, 0.36, label=name, color=f"C{k}")
-        acc_ax.bar_label(b, fmt="%.2f", fontsize=8)
-    acc_ax.axhline(results[0].old_before, color="grey", ls=":", lw=1.2,
+        # a white box under each label: the dotted "before" line runs at about the bars' height and must not cross it
+        acc_ax.bar_label(b, fmt="%.2f", fontsize=8, padding=2, bbox=dict(fc="white", ec="none", pad=0.4), zorder=4)
+    acc_ax.axhline(results[0].old_before, color="grey", ls=":", lw=1.2, zorder=1,
                    label=f"old task before fine-tuning ({results[0].old_before:.2f})")
-    labels = [f"{r.label}\n{r.trainable:,} params" for r in results]
-    acc_ax.set_xticks(x, labels)
-    acc_ax.set_ylim(0, 1.05)
+    names = [r.label for r in results] if labels is None else list(labels)
+    ticks = [f"{name}".replace(", ", "\n") + f"\n{r.trainable:,} params" for name, r in zip(names, results)]
+    acc_ax.set_xticks(x, ticks, fontsize=8)
+    acc_ax.set_ylim(0, 1.3)  # headroom: the legend sits above the bars, clear of the tick labels below
+    acc_ax.set_yticks(np.linspace(0, 1, 6))
     acc_ax.set_ylabel("test accuracy")
     acc_ax.set_title(title or "full fine-tuning vs LoRA", fontsize=10)
-    acc_ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    acc_ax.legend(fontsize=7.5, loc="upper center", ncol=2)
     acc_ax.grid(axis="y", alpha=0.3)
     fgt = [r.forgetting for r in results]
     b = fgt_ax.bar(x, fgt, 0.5, color="C3")
     fgt_ax.bar_label(b, fmt="%.3f", fontsize=8, padding=2)
-    fgt_ax.set_xticks(x, labels)
+    fgt_ax.set_xticks(x, ticks, fontsize=8)
     fgt_ax.set_title("forgetting of the old task (before - after)", fontsize=10)
     forgetting_axis(fgt_ax, fgt)
     fgt_ax.set_ylabel("forgetting (lower is better)")
@@ -104,8 +115,8 @@ def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | Non
     return fig
 
 
-def plot_predictions(result: RunResult, task_id: int = 0, ax=None):
-    """Which classes the final model predicts for task `task_id`'s test images, next to the true classes."""
+def prediction_counts(result: RunResult, task_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(true, predicted) class counts of the final model on task `task_id`'s test images, one entry per class."""
     import torch
 
     stream_task = result.strategy.stream[task_id]
@@ -114,13 +125,19 @@ def plot_predictions(result: RunResult, task_id: int = 0, ax=None):
     with torch.no_grad():
         pred = strategy.forward(model, stream_task.x_test, task_id).argmax(1).cpu()
     n_out = int(max(pred.max(), stream_task.y_test.max())) + 1
+    true = torch.bincount(stream_task.y_test.cpu(), minlength=n_out)
+    return true.numpy(), torch.bincount(pred, minlength=n_out).numpy()
+
+
+def plot_predictions(result: RunResult, task_id: int = 0, ax=None):
+    """Which classes the final model predicts for task `task_id`'s test images, next to the true classes."""
+    stream_task = result.strategy.stream[task_id]
+    true, got = prediction_counts(result, task_id)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
-    true = torch.bincount(stream_task.y_test.cpu(), minlength=n_out)
-    got = torch.bincount(pred, minlength=n_out)
-    x = np.arange(n_out)
-    ax.bar(x - 0.2, true.numpy(), 0.4, label="true class")
-    ax.bar(x + 0.2, got.numpy(), 0.4, label="predicted class (final model)")
+    x = np.arange(len(true))
+    ax.bar(x - 0.2, true, 0.4, label="true class")
+    ax.bar(x + 0.2, got, 0.4, label="predicted class (final model)")
     ax.set_xticks(x)
     ax.set_xlabel("class")
     ax.set_ylabel("test images")

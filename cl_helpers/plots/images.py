@@ -60,21 +60,29 @@ def pixel_importance(fisher: Mapping[str, torch.Tensor], image_shape: Sequence[i
     return per_input.view(*image_shape)
 
 
-def plot_importance_maps(maps: Mapping[str, torch.Tensor], title: str | None = None, cmap: str = "magma"):
-    """Importance images side by side, each with its own colour scale (the kinds differ in size, not in shape)."""
+def plot_importance_maps(maps: Mapping[str, torch.Tensor], title: str | None = None, cmap: str = "magma",
+                         shared_scale: bool = True, cbar_label: str = "importance (shared scale)"):
+    """Importance images side by side: on one shared colour scale with one colour bar (sizes compare), or each
+    on its own scale with its own bar (`shared_scale=False`: shapes compare)."""
     if not maps:
         raise ConfigError("plot_importance_maps needs at least one map; allowed: a dict name -> (H, W) tensor")
-    n = len(maps)
-    fig, axes = plt.subplots(1, n, figsize=(3.1 * n, 3.2), squeeze=False)
-    for ax, (name, image) in zip(axes[0], maps.items()):
-        im = ax.imshow(torch.as_tensor(image).detach().cpu().numpy(), cmap=cmap)
+    images = {name: torch.as_tensor(image).detach().cpu().float().numpy() for name, image in maps.items()}
+    n = len(images)
+    vmin = min(float(im.min()) for im in images.values()) if shared_scale else None
+    vmax = max(float(im.max()) for im in images.values()) if shared_scale else None
+    fig, axes = plt.subplots(1, n, figsize=(3.1 * n + (0.6 if shared_scale else 0), 3.2), squeeze=False,
+                             layout="constrained")
+    for ax, (name, image) in zip(axes[0], images.items()):
+        im = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        if not shared_scale:
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if shared_scale:
+        fig.colorbar(im, ax=list(axes[0]), fraction=0.046 / n * 2, pad=0.02, label=cbar_label)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     return fig
 
 

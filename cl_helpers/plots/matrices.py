@@ -24,5 +24,5 @@ def plot_acc_matrix(result_or_matrix, ax=None, title: str | None = None):
     ax.set_ylabel("after training task i")
     name = result_or_matrix.method if isinstance(result_or_matrix, RunResult) else ""
     ax.set_title(title or f"accuracy matrix R[i, j] {name}".strip())
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("test accuracy")
     return ax.figure

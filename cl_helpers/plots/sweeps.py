@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from ..errors import ConfigError
 from ..metrics import new_task_accuracy
@@ -19,8 +20,10 @@ SYMBOLS = {"lam": r"$\lambda$", "c": r"$c$", "alpha": r"$\alpha$", "gamma": r"$\
 
 
 def plot_rank_curves(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """New-task and old-task accuracy after fine-tuning against the rank (log 2 axis); full fine-tuning as dashes.
+    """New-task and old-task accuracy after fine-tuning against the rank (log 2 axis); full fine-tuning at "full".
 
+    Full fine-tuning is drawn as two squares at its own tick right of the ranks, not as lines across the axis,
+    so that it never hides the line of the old task before fine-tuning when the two values coincide.
     Forgetting is not drawn here (it is not an accuracy): `plot_rank_sweep` shows it against what was learnt.
     """
     lora = sorted((r for r in results if r.rank is not None), key=lambda r: r.rank)
@@ -30,48 +33,162 @@ def plot_rank_curves(results: Sequence[FinetuneResult], ax=None, title: str | No
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
     ranks = [r.rank for r in lora]
-    series = [("new task, LoRA", lambda r: r.new_after, "C0"),
-              ("old task after, LoRA", lambda r: r.old_after, "C1")]
+    series = [("new task", lambda r: r.new_after, "C0"), ("old task after", lambda r: r.old_after, "C1")]
     for name, fn, color in series:
-        ax.plot(ranks, [fn(r) for r in lora], "o-", color=color, label=name)
-        if full is not None:
-            ax.axhline(fn(full), color=color, ls="--", lw=1.2,
-                       label=f"{name.split(',')[0]}, full fine-tuning ({fn(full):.2f})")
+        ax.plot(ranks, [fn(r) for r in lora], "o-", color=color, label=f"{name}, LoRA")
+    ticks, names = list(ranks), [str(r) for r in ranks]
+    if full is not None:
+        at = ranks[-1] * 2 ** 1.5  # one and a half octaves right of the largest rank
+        ax.axvline(ranks[-1] * 2 ** 0.75, color="grey", lw=0.8)
+        for name, fn, color in series:
+            ax.plot([at], [fn(full)], "s", ms=8, color=color, label=f"{name}, full fine-tuning ({fn(full):.2f})")
+        ticks.append(at)
+        names.append("full")
     ax.axhline(lora[0].old_before, color="black", ls=":", lw=1.2,
                label=f"old task before fine-tuning ({lora[0].old_before:.2f})")
     ax.set_xscale("log", base=2)
-    ax.set_xticks(ranks, [str(r) for r in ranks])
+    ax.set_xticks(ticks, names)
+    ax.minorticks_off()
+    ax.set_xlim(ranks[0] / 2 ** 0.5, ticks[-1] * 2 ** 0.5)
     ax.set_xlabel("LoRA rank r")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title or "LoRA: what the rank buys and costs")
+    ax.set_title(title or "LoRA: what the rank buys and costs", fontsize=10)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.grid(alpha=0.3)
     return ax.figure
 
 
-def plot_rank_sweep(results: Sequence[FinetuneResult], ax=None, title: str | None = None):
-    """Forgetting against new-task accuracy, one point per rank (full fine-tuning as a star): learn vs forget."""
+def _overlap(a, b) -> float:
+    """Area shared by two display-space boxes (0 if they do not touch)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+# Where a point's label may go, in points from the point: right, left, above, below and the four diagonals,
+# first close by, then farther out with a thin leader line back to the point (for points packed together).
+_DIRECTIONS = ((1, 0, "left"), (-1, 0, "right"), (0, 1, "center"), (0, -1, "center"),
+               (0.8, 0.8, "left"), (-0.8, 0.8, "right"), (0.8, -0.8, "left"), (-0.8, -0.8, "right"))
+_RADII = (8, 16, 26, 38)
+
+
+def label_points(ax, points: Sequence[tuple[float, float]], texts: Sequence[str], color="black",
+                 fontsize: float = 8) -> list:
+    """Annotate each point with its text where it overlaps least the labels, markers and lines already drawn.
+
+    A label that has to sit away from its point gets a thin leader line to it. A point that already carries
+    the same text at the same place (two curves through one result) is not labelled twice. Call it once the
+    axis limits and the layout are final; returns the annotations.
+    """
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    obstacles = [Text.get_window_extent(t, renderer) for t in ax.texts]
+    done = {(t.get_text(), tuple(np.round(ax.transData.transform(t.xy)))) for t in ax.texts if hasattr(t, "xy")}
+    for line in ax.lines:
+        xy = ax.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float))
+        if len(xy) > 1 and line.get_linestyle() not in ("None", "", " "):  # the segments, sampled
+            xy = np.concatenate([np.linspace(p, q, 12) for p, q in zip(xy[:-1], xy[1:])])
+        r = 4.0 if line.get_marker() not in (None, "None", "", " ") else 1.5
+        obstacles += [Bbox([[x - r, y - r], [x + r, y + r]]) for x, y in xy]
+    placed, labels = [], list(obstacles[:len(ax.texts)])
+    for (x, y), text in zip(points, texts):
+        key = (text, tuple(np.round(ax.transData.transform((x, y)))))
+        if key in done:
+            continue
+        best = None
+        for radius in _RADII:
+            for dx, dy, ha in _DIRECTIONS:
+                arrow = None if radius == _RADII[0] else dict(arrowstyle="-", lw=0.6, color=color, shrinkA=1,
+                                                              shrinkB=3)
+                ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx * radius, dy * radius),
+                                  ha=ha, va="center", fontsize=fontsize, color=color, arrowprops=arrow)
+                ann.update_positions(renderer)  # where the text lands, as drawing would put it
+                box = Text.get_window_extent(ann, renderer).padded(3)
+                cost = sum(_overlap(box, o) for o in obstacles)
+                cost += box.width * box.height - _overlap(box, frame)  # outside the axes counts as overlap
+                leader = []
+                if arrow is not None:  # the leader line must not cross a label either
+                    start = ax.transData.transform((x, y))
+                    end = np.array([box.x0 + box.width / 2, box.y0 + box.height / 2])
+                    leader = [Bbox([q - 1, q + 1]) for q in np.linspace(start, end, 16)[3:-3]]
+                    cost += sum(_overlap(q, o) for q in leader for o in labels) * 20
+                if best is None or cost < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (cost, ann, box, leader)
+                else:
+                    ann.remove()
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        obstacles += [best[2]] + best[3]
+        labels.append(best[2])
+        done.add(key)
+        placed.append(best[1])
+    return placed
+
+
+def plot_rank_sweep(results: Sequence[FinetuneResult] | Mapping[str, Sequence[FinetuneResult]], ax=None,
+                    title: str | None = None):
+    """Forgetting against new-task accuracy, one point per rank (full fine-tuning as a star): learn vs forget.
+
+    `results`: one sweep (the list rank_sweep() returned), or several by name, e.g. {"alpha = 8": ..., "alpha = r":
+    ...}, each drawn as its own curve. Rank labels are placed so that they do not overprint each other.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.2))
-    lora = sorted((r for r in results if r.rank is not None), key=lambda r: r.rank)
-    ax.plot([r.new_after for r in lora], [r.forgetting for r in lora], "o-", label="LoRA")
-    for k, r in enumerate(lora):
-        # alternate labels below-right and above-left so that neighbouring ranks do not overprint
-        offset, ha = ((5, -11), "left") if k % 2 == 0 else ((-5, 6), "right")
-        ax.annotate(f"r={r.rank}", (r.new_after, r.forgetting), textcoords="offset points", xytext=offset,
-                    fontsize=8, ha=ha)
-    for r in results:
-        if r.rank is None:
-            ax.plot(r.new_after, r.forgetting, "*", ms=14, color="C3", label="full fine-tuning")
-    ax.set_ylim(bottom=min(0.0, min(r.forgetting for r in results) - 0.01))
+    groups = list(results.items()) if isinstance(results, Mapping) else [("LoRA", results)]
+    everything = [r for _, rs in groups for r in rs]
+    if not everything:
+        raise ConfigError("plot_rank_sweep needs results; allowed: the list rank_sweep() returned")
+    colors = [f"C{k}" for k in (0, 2, 4, 5, 6, 7)]
+    curves = []
+    for k, ((name, rs), color) in enumerate(zip(groups, colors)):
+        lora = sorted((r for r in rs if r.rank is not None), key=lambda r: r.rank)
+        # each later curve's markers smaller and of another shape: a result two curves share shows both
+        ax.plot([r.new_after for r in lora], [r.forgetting for r in lora], "os^Dv<"[k % 6] + "-",
+                ms=max(7 - 2 * k, 3), color=color, label=name)
+        curves.append((lora, color))
+    full = next((r for r in everything if r.rank is None), None)
+    if full is not None:
+        ax.plot(full.new_after, full.forgetting, "*", ms=14, color="C3", label="full fine-tuning")
     ax.axhline(0, color="black", lw=0.8)
+    ax.margins(x=0.08, y=0.1)
+    ax.autoscale_view()
+    ax.set_ylim(bottom=min(0.0, min(r.forgetting for r in everything) - 0.01))
     ax.set_xlabel("new-task accuracy (learns more ->)")
     ax.set_ylabel("old-task forgetting (forgets more ->)")
-    ax.set_title(title or "LoRA learns less and forgets less")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax.set_title(title or "learning vs forgetting, one point per rank", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(groups) + 1)
     ax.grid(alpha=0.3)
+    for (lora, color), k in zip(curves, range(len(curves))):
+        points, texts = _rank_groups(ax, lora, max(7 - 2 * k, 3))
+        label_points(ax, points, texts, color=color)
     return ax.figure
+
+
+def _rank_groups(ax, lora: Sequence[FinetuneResult], marker_size: float) -> tuple[list, list[str]]:
+    """Label spots of a rank curve: consecutive ranks whose markers overlap share one label ("r=16–128")."""
+    xy = ax.transData.transform([(r.new_after, r.forgetting) for r in lora])
+    touch = marker_size * ax.figure.dpi / 72  # marker diameter in pixels
+    groups = [[0]]
+    for i in range(1, len(lora)):
+        if np.hypot(*(xy[i] - xy[i - 1])) < touch:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    points, texts = [], []
+    for g in groups:
+        points.append((float(np.mean([lora[i].new_after for i in g])), float(np.mean([lora[i].forgetting for i in g]))))
+        first, last = lora[g[0]].rank, lora[g[-1]].rank
+        texts.append(f"r={first}" if len(g) == 1 else f"r={first}\u2013{last}")
+    return points, texts
 
 
 def plot_sweep(results: Sequence[RunResult], param: str, baseline: RunResult | None = None, log: bool = True,
@@ -93,7 +210,8 @@ def plot_sweep(results: Sequence[RunResult], param: str, baseline: RunResult | N
         for name, fn, color in series:
             a.plot(x, [fn(r) for r in results], "o-", color=color, label=name)
             if baseline is not None:
-                a.axhline(fn(baseline), color=color, ls="--", lw=1.2,
+                # drawn above the swept curve (zorder) and thinner, so a curve that runs along it cannot hide it
+                a.axhline(fn(baseline), color=color, ls=(0, (4, 3)), lw=1.4, alpha=0.8, zorder=3,
                           label=f"{baseline.method}: {fn(baseline):.3f} (dashed)")
         if log:
             a.set_xscale("log")
@@ -123,14 +241,23 @@ def plot_buffer_effect(acc_by_size: Mapping[int, float], current: RunResult,
     acc = current.summary()["acc"]
     a.scatter([size], [acc], s=160, facecolors="none", edgecolors="black", linewidths=2, zorder=5,
               label=f"buffer size = {size}: ACC {acc:.3f}")
-    styles = ("--", ":", "-.", (0, (1, 3)))  # distinguishable even when the baselines nearly coincide
-    for k, (name, value) in enumerate((baselines or {}).items()):
-        a.axhline(value, ls=styles[k % len(styles)], lw=1.5, color=f"C{k + 3}", label=f"{name}: ACC {value:.3f}")
+    # Each reference line has its own colour, line style and marker; the markers sit at staggered x positions,
+    # so two baselines that nearly coincide (naive and EWC in class-incremental split MNIST) both stay visible.
+    styles, markers = ("--", ":", "-.", (0, (5, 2, 1, 2))), ("v", "s", "^", "D")
+    refs = list((baselines or {}).items())
+    known = sizes + ([size] if size is not None else [])
+    lo, hi = (min(known) / 1.3, max(known) * 1.3) if known else (1.0, 10.0)
+    xs = np.geomspace(lo, hi, 4 * max(len(refs), 1) + 1)
+    for k, (name, value) in enumerate(refs):
+        a.plot(xs, np.full_like(xs, value), ls=styles[k % len(styles)], lw=1.5, color=f"C{k + 3}",
+               marker=markers[k % len(markers)], ms=6, markevery=(k + 1, len(refs) + 1) if refs else None,
+               label=f"{name}: ACC {value:.3f}")
     a.set_xscale("log")
+    a.set_xlim(lo, hi)
     a.set_ylim(0, 1.02)
     a.set_xlabel("buffer size (examples in memory, log scale)")
     a.set_ylabel("final ACC (all tasks)")
-    a.set_title("replay: a larger memory forgets less")
+    a.set_title("replay: final ACC against buffer size")
     a.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     a.grid(alpha=0.3)
     plot_acc_matrix(current, ax=b, title=f"R[i, j], buffer size = {size}")

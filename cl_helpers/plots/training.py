@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 from ..results import RunResult
 from .matrices import plot_acc_matrix
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per task, so curves differ in marker as well as colour
+
 
 def plot_curves(result: RunResult, ax=None, title: str | None = None):
     """Accuracy on every task after each epoch, on the global step axis, with task boundaries drawn."""
@@ -17,7 +19,7 @@ def plot_curves(result: RunResult, ax=None, title: str | None = None):
         start = result.task_boundaries[j]
         before = steps <= start
         line, = ax.plot(steps[~before | (steps == start)], result.curve_acc[~before | (steps == start), j],
-                        marker="o", ms=3, label=_task_label(result, j))
+                        marker=MARKERS[j % len(MARKERS)], ms=4, label=_task_label(result, j))
         ax.plot(steps[before], result.curve_acc[before, j], ls=":", color=line.get_color(), alpha=0.6)
     for j, b in enumerate(result.task_boundaries[1:], start=1):
         ax.axvline(b, color="grey", ls="--", lw=0.8)

@@ -1,8 +1,9 @@
 """Sequential LoRA fine-tuning: task 0 trains the whole model, each later task a fresh low-rank adapter.
 
 After each later task its adapter is merged into the (frozen) base, so the model stays one plain MLP and
-costs nothing extra to evaluate. Each task can move the weights only along a rank-r update, so the method
-learns less of each new task and forgets less of the old ones than naive fine-tuning (Biderman et al. 2024).
+costs nothing extra to evaluate. Each task can move the weights only along a rank-r update: the method learns
+less of each new task than naive fine-tuning and keeps more of task 0 (which the whole model learnt), but a
+later adapter easily undoes what an earlier adapter learnt, so its average forgetting need not be lower.
 """
 from __future__ import annotations
 

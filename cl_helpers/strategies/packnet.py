@@ -147,3 +147,8 @@ class PackNet(Strategy):
         """Fraction of the hidden-layer weights no task owns (capacity left for later tasks)."""
         free = sum(int((o == FREE).sum()) for o in self.owner.values())
         return free / sum(o.numel() for o in self.owner.values())
+
+    def trainable_share(self, t: int) -> float:
+        """Fraction of the hidden-layer weights task t could train: those free when it started."""
+        share = sum(int(((o == FREE) | (o >= t)).sum()) for o in self.owner.values())
+        return share / sum(o.numel() for o in self.owner.values())

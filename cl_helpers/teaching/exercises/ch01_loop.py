@@ -19,8 +19,8 @@ from .loop import LoopExercise
 
 def reference_train_task(model, task, epochs, batch_size, lr, gen):
     """Train `model` on one task: one Adam per task, train mode, each epoch one permutation in mini-batches."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # once per task: Adam's averages persist
     model.train()                                             # it may come in eval mode
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)   # once per task: Adam's averages persist
     n = len(task.y_train)
     for epoch in range(epochs):
         order = torch.randperm(n, generator=gen, device=gen.device)   # one shuffle per epoch
@@ -97,9 +97,10 @@ def _stream():
 
 loop_exercise = LoopExercise(
     "練習 1.1：training loop", reference_train_task, _stream, Naive,
-    hints=["每個任務一次：建立 torch.optim.Adam(model.parameters(), lr=lr)，呼叫 model.train()。每個 epoch："
-           "order = torch.randperm(n, generator=gen, device=gen.device)。每個 mini-batch：對 "
-           "range(0, n, batch_size) 裡的每個 start，idx = order[start:start + batch_size]。",
-           "每個 mini-batch 裡：optimizer.zero_grad()；loss = F.cross_entropy(model(x, task.id), y)；"
-           "loss.backward()；optimizer.step()。"],
+    hints=["先排好結構：每個任務只做一次的準備（切回 train mode、建立 optimizer）放在所有迴圈外面；"
+           "每個 epoch 打亂一次順序；每個 mini-batch 做同樣的幾件事。想一想：optimizer 如果建在 epoch 迴圈裡面，"
+           "Adam 的移動平均會怎樣？",
+           "切 mini-batch：range(0, n, batch_size) 給出每一組的起點，用 order 從這個起點開始的一段當 index，"
+           "同時取出 task.x_train 與 task.y_train 的那幾列（最後一段的 slice 會自動變短）。每個 mini-batch 裡，"
+           "先清掉上一步的 gradient，再算 loss、backward，最後讓 optimizer 更新權重。"],
     mistakes=MISTAKES, name="loop_exercise")

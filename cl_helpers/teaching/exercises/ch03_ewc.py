@@ -167,8 +167,8 @@ def _fisher_cases():
 
 empirical_fisher_exercise = Exercise(
     "練習 3.2：empirical Fisher", reference_empirical_fisher, _fisher_cases,
-    hints=["一次只看一個樣本 n：log_p = torch.log_softmax(model(x[n:n+1]), dim=1)[0, y[n]]；用 "
-           "torch.autograd.grad(log_p, 參數的 list) 得到它的 gradient。",
+    hints=["一次只看一個樣本 n：用 x[n:n+1]（保留 batch 維度）做 forward，取 log-softmax 在真實標籤 y[n] 的值，"
+           "再對參數求 gradient。torch.autograd.grad 直接回傳 gradient、不累積到 .grad，就不必每次歸零。",
            "把每個 gradient 的平方（g ** 2）加進一個和參數同形狀、一開始是 0 的 dict，最後每一項除以 N = len(x)。"
            "key 用 model.named_parameters() 的名稱。"],
     name="empirical_fisher_exercise")

@@ -55,8 +55,10 @@ def _forward_cases():
 
 lora_forward_exercise = Exercise(
     "練習 4.1：LoRA 的 forward", reference_lora_forward, _forward_cases,
-    hints=["兩個部分：凍結的 layer x @ W.T + b，加上低秩的修正量。",
-           "修正量先經過 r 維的瓶頸：先算 h = x @ A.T（形狀 N x r），再算 h @ B.T（形狀 N x out），最後乘上 alpha / r。"],
+    hints=["輸出是兩個部分相加：凍結的 layer 本身（就是一般 nn.Linear 的計算），加上縮放過的低秩修正量。"
+           "x 的每一列是一個樣本，所以矩陣都要從右邊乘、而且要轉置。",
+           "把形狀一步一步寫下來：x 是 (N, in)，A 是 (r, in)，B 是 (out, r)。修正量要從 (N, in) 先變成 (N, r)，"
+           "再變成 (N, out)；哪一個矩陣（轉置後）負責哪一步？縮放 alpha / r 只乘在修正量上，不乘在凍結的那一部分。"],
     name="lora_forward_exercise")
 
 
@@ -84,7 +86,7 @@ def _count_cases():
             lambda s, r: sum(r * i for i, o in s),
         "只算了 B（out * rank）：A（rank x in）也會被訓練":
             lambda s, r: sum(r * o for i, o in s),
-        "算成 rank * in * out：adapter 是兩個細長的矩陣，共 rank * (in + out) 個數字":
+        "算成 rank * in * out：adapter 是兩個細長的矩陣，共 rank * (in + out) 個參數":
             lambda s, r: sum(r * i * o for i, o in s),
         "算的是整個模型的參數（full fine-tuning），不是 adapter 的":
             lambda s, r: sum(i * o + o for i, o in s),
@@ -104,7 +106,9 @@ def _count_cases():
 
 lora_params_exercise = Exercise(
     "練習 4.2：LoRA 的 trainable parameters", reference_lora_trainable_params, _count_cases,
-    hints=["一層 in_features -> out_features 的 adapter 有 A（形狀 (rank, in)）與 B（形狀 (out, rank)）；W 和 b 凍結，不算。",
-           "每一層是 rank * d_in + d_out * rank 個數字，對 layer_shapes 的每一層加總。"],
+    hints=["只數會被訓練的參數：每一層的 adapter 有兩個矩陣 A 與 B，W 和 b 凍結，不算。先寫下 A、B 的形狀"
+           "（rank、in_features、out_features 各在哪一邊？）；一個矩陣的參數個數是它形狀的乘積。",
+           "先用一層算一個例子：784 -> 256、rank 8 的一層，A 的形狀是 (8, 784)，B 的形狀是 (256, 8)。"
+           "把這個算法寫成 d_in、d_out、rank 的式子，再對 layer_shapes 的每一層加總。"],
     name="lora_params_exercise",
     compare=_same_count)

@@ -54,11 +54,28 @@ def _project_every_step(model, extra):
         set_flat_grads(params, g - (g @ g_ref) / (g_ref @ g_ref) * g_ref)
 
 
+def _ref_by_backward(model, extra):
+    """A wrong after_backward: g_ref by backward(), which adds it into .grad (g is lost; .grad keeps g + g_ref)."""
+    memory = extra["memory"]
+    if len(memory):
+        params = list(model.parameters())
+        g = flat_grads(params)                       # a copy of the step's gradient, taken before
+        mx, my, mt = memory.sample(REPLAY_BATCH)
+        F.cross_entropy(model(mx, mt), my).backward()
+        g_ref = flat_grads(params)                   # the mistake: this is g + g_ref, not g_ref
+        dot = g @ g_ref
+        if dot < 0:
+            set_flat_grads(params, g - dot / (g_ref @ g_ref) * g_ref)
+
+
 MISTAKES = {
     "沒有投影（或投影算好了卻沒寫回 .grad）：optimizer.step() 用的還是原本的 gradient，等於 naive":
         make_loop(),
     "每一步都投影：只有 g · g_ref < 0（g 會讓 memory 的 loss 上升）時才投影，否則 g 保持原樣":
         make_loop(after_backward=_project_every_step),
+    "用 backward() 算 g_ref：它把 g_ref 加進 .grad，於是 .grad 變成 g + g_ref（不投影時也留著）。"
+    "改用 torch.autograd.grad(loss, params)，.grad 保持這一步的 g":
+        make_loop(after_backward=_ref_by_backward),
 }
 
 

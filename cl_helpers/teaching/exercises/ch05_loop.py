@@ -58,10 +58,13 @@ replay_loop_exercise = LoopExercise(
     "練習 5.2：把 replay 放進 training loop", reference_train_task_replay,
     lambda: make_stream("split", n_tasks=3, scenario="class", train_size=1000, test_size=300),
     lambda: Replay(buffer_size=BUFFER_SIZE),
-    hints=["從第 1 章的 loop 開始。forward 之前，如果 len(buffer) > 0，抽 rx, ry, rt = buffer.sample(len(y))，"
-           "接在目前的 batch 後面。",
-           "tids = torch.full_like(y, task.id)；x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), "
-           "torch.cat([tids, rt])；loss = F.cross_entropy(model(x, tids), y)。"],
+    hints=["從第 1 章的 loop 開始，只改 forward 之前的一步：每個 mini-batch 接上一個和它一樣大、從 buffer 抽出的 "
+           "replay batch。第一個任務時 buffer 是空的，不能抽。",
+           "buffer.sample(n) 回傳 n 個樣本的 (x, y, task_ids)；樣本、標籤、task id 三者都要接在目前的 batch 後面，"
+           "目前 batch 的 task id 是 torch.full_like(y, task.id)。",
+           "tids = torch.full_like(y, task.id)；if len(buffer) > 0: rx, ry, rt = buffer.sample(len(y))；"
+           "x, y, tids = torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])；"
+           "loss = F.cross_entropy(model(x, tids), y)。"],
     mistakes=MISTAKES, state=_state, extra=lambda buffer: lambda model, t: {"buffer": buffer},
     after_task=lambda buffer: lambda model, task: buffer.add(task.x_train, task.y_train, task.id),
     name="replay_loop_exercise")
