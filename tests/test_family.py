@@ -73,7 +73,10 @@ def test_capacity_and_dream_plots_draw(streams):
     pack = train_stream(til, "packnet", **SMALL)
     fig = plots.plot_prune_effect({0.5: (0.9, 0.125)}, pack)
     assert len(fig.axes) >= 2
-    assert plots.plot_parameter_growth({"a": [1, 2, 3], "b": [2, 2, 2]}).axes[0].get_lines()
+    assert fig.axes[0].get_ylabel()                                   # accuracy and a fraction share one axis
+    growth = plots.plot_parameter_growth({"a": [1, 2, 3], "b": [2, 2, 2]}).axes[0]
+    assert growth.get_lines()
+    assert all(float(t).is_integer() for t in growth.get_xticks())   # a number of tasks is a whole number
     gr = train_stream(streams[0], get_strategy("generative_replay", generator_steps=2), **SMALL)
     assert len(gr.strategy.dreams) == 2                                    # none after the last task
     assert len(plots.plot_dreams(gr.strategy.dreams, streams[0].image_shape, n=5).axes) == 2 * 5

@@ -104,7 +104,7 @@ def test_default_is_computed_and_displayed_once_with_text_and_png(published):
     assert kinds == [("display", "widget"), ("display", "text"), ("display", "png")]
     panel = published[0][2]
     assert panel["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.panel.model_id
-    assert panel["text/plain"].startswith("[sliders: frequency = 1")  # what GitHub shows for the panel
+    assert panel["text/plain"].startswith("[controls: frequency = 1")  # what GitHub shows for the panel
     assert published[1][2]["text/plain"] == ex.text == "frequency = 1 | zero crossings 1"
     assert base64.b64decode(published[2][2]["image/png"]) == ex.png and ex.png.startswith(PNG_MAGIC)
     assert ex.result["crossings"] == 1 and ex.status.value.count("done in") == 1

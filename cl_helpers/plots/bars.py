@@ -27,7 +27,7 @@ def forgetting_axis(ax, values) -> None:
     """Label an axis as forgetting (never 'accuracy') and make room for negative bars and their labels."""
     values = np.asarray(values, dtype=float)
     low, high = min(0.0, float(np.min(values))), max(0.0, float(np.max(values)))
-    pad = 0.12 * max(high - low, 0.05)
+    pad = 0.25 * max(high - low, 0.05)   # room for two-line labels (mean, then ± sd) above and below the bars
     ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylabel("average forgetting (lower is better)")
@@ -59,7 +59,7 @@ def plot_comparison(results, ax=None, title: str | None = None):
         means, sds = [m for m, _ in stats], [sd for _, sd in stats]
         bars = a.bar(x, means, 0.6, color=color, yerr=sds if n_seeds > 1 else None, capsize=3,
                      error_kw={"lw": 1})
-        fmt = [f"{m:.2f}" + (f"\n±{sd:.2f}" if n_seeds > 1 else "") for m, sd in stats]
+        fmt = [f"{round(m, 2) + 0.0:.2f}" + (f"\n±{sd:.2f}" if n_seeds > 1 else "") for m, sd in stats]   # no "-0.00"
         a.bar_label(bars, labels=fmt, fontsize=7, padding=2)
         a.set_xticks(x, names, rotation=30, ha="right")
         a.set_title(label + (f", mean ± sd over {n_seeds} seeds" if n_seeds > 1 else ""), fontsize=10)

@@ -92,7 +92,8 @@ def plot_dreams(dreams: Sequence[torch.Tensor], image_shape: Sequence[int], n: i
     rows = len(dreams)
     if rows == 0:
         raise ConfigError("no generated samples to show: the generator has not finished a task yet")
-    fig, axes = plt.subplots(rows, n, figsize=(1.0 * n, 1.05 * rows + 0.4), squeeze=False)
+    scale = min(1.0, 12.0 / n)   # at most 12 inches wide: 20 samples a row must not shrink to a sliver in a notebook
+    fig, axes = plt.subplots(rows, n, figsize=(scale * n, scale * 1.05 * rows + 0.4), squeeze=False)
     for t, images in enumerate(dreams):
         for k in range(n):
             ax = axes[t][k]

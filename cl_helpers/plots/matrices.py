@@ -23,6 +23,6 @@ def plot_acc_matrix(result_or_matrix, ax=None, title: str | None = None):
     ax.set_xlabel("evaluated on task j")
     ax.set_ylabel("after training task i")
     name = result_or_matrix.method if isinstance(result_or_matrix, RunResult) else ""
-    ax.set_title(title or f"accuracy matrix R[i, j] {name}".strip())
+    ax.set_title(title or (f"accuracy matrix R[i, j]: {name}" if name else "accuracy matrix R[i, j]"))
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("test accuracy")
     return ax.figure

@@ -277,7 +277,7 @@ class Explorer:
     def _panel_bundle(self) -> dict[str, Any]:
         # The plain-text fallback is what a reader without a live kernel (GitHub) sees instead of sliders.
         return {
-            "text/plain": f"[sliders: {self.values_text()}; move them in JupyterLab or Colab]",
+            "text/plain": f"[controls: {self.values_text()}; change them in JupyterLab or Colab]",
             "application/vnd.jupyter.widget-view+json": {
                 "version_major": 2, "version_minor": 0, "model_id": self.panel.model_id},
         }

@@ -31,7 +31,7 @@ HARMLESS_CONSOLE = [
 
 # Text a widget output shows when it was not rendered as a widget.
 RAW_WIDGET_TEXT = re.compile(
-    r"^\s*(interactive|IntSlider|FloatSlider|FloatLogSlider|IntProgress|VBox|HBox|Box|Output)\(|^\s*\[sliders: ")
+    r"^\s*(interactive|IntSlider|FloatSlider|FloatLogSlider|IntProgress|VBox|HBox|Box|Output)\(|^\s*\[controls: ")
 
 # JupyterLab user settings: every cell in the DOM (no windowing), a kernel without asking, nothing fetched.
 LAB_SETTINGS = {
