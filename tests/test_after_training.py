@@ -54,3 +54,21 @@ def test_recovery_starts_at_the_forgotten_accuracy_and_trains(runs):
     assert curve[0] == pytest.approx(before) and len(curve) == 11
     assert evaluate(model, stream[0], Strategy()) == before       # the model passed in is not changed
     assert curve.max() > curve[0]
+
+
+def test_the_gap_reports_the_wobble_before_the_switch_and_the_epoch_ends(runs):
+    _, probed = runs
+    pr = probed["naive"]
+    start, previous = pr.boundaries[1], pr.boundaries[0]
+    g = pr.gap(0, 1)                                     # default: the second half of task 0
+    half = (pr.steps > start - (start - previous) // 2) & (pr.steps <= start)
+    assert g["lowest_before"] == pytest.approx(float(pr.acc[half, 0].min()))
+    assert g["lowest_before"] <= g["before"]
+    assert g["mean_before"] == pytest.approx(float(pr.acc[half, 0].mean()))
+    inside = (pr.steps > start) & (pr.steps <= start + 4)
+    assert pr.gap(0, 1, window=4)["mean_after"] == pytest.approx(float(pr.acc[inside, 0].mean()))
+    g1 = pr.gap(0, 1, before=1)                          # one step: the switch itself
+    assert g1["lowest_before"] == pytest.approx(g1["before"])
+    assert np.allclose(pr.at(0, [start, int(pr.steps[-1])]), [g["before"], g["end"]])
+    with pytest.raises(Exception):
+        pr.gap(0, 1, before=0)

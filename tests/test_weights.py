@@ -103,6 +103,9 @@ def test_safe_lora_keeps_an_update_along_v_and_removes_one_orthogonal_to_it():
     assert torch.equal(out["l1"], along) and not report.projected["l1"]
     assert torch.allclose(out["l2"], torch.zeros(5, 4), atol=1e-5) and report.projected["l2"]
     assert report.n_projected == 1
+    # C rescales as well as projects: along a rank-1 V = u v^T, C dW = |u| |v| dW
+    assert report.norm_ratio["l1"] == pytest.approx(float(u.norm() * v.norm()), rel=1e-4)
+    assert report.norm_ratio["l2"] == pytest.approx(0.0, abs=1e-5)
     mixed = along + 0.2 * across                        # mostly along V: similar enough to keep at 0.5
     out, report = safe_lora({"l": mixed}, {"l": aligned}, {"l": unaligned}, threshold=0.5)
     assert torch.equal(out["l"], mixed)

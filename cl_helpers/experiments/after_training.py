@@ -4,7 +4,8 @@ switch, interpolation between them (WiSE-FT), and how fast a forgotten task come
 `probed_run` trains like `train_stream` with one more part combined in, `Probe`, which evaluates the chosen
 tasks every `every` optimizer steps on the first `n_test` test images and keeps the weights at each task's
 start. Evaluating after every step (not every epoch) is what shows the stability gap of De Lange et al. 2023:
-right after a task switch the old task's accuracy drops sharply, even with replay, then partly recovers.
+right after a task switch the old task's accuracy drops sharply, then partly recovers (De Lange et al. see it
+even with replay). `ProbedRun.gap` also reports the lowest point just before the switch: the curve's own wobble.
 """
 from __future__ import annotations
 
@@ -80,17 +81,32 @@ class ProbedRun:
         """The weights at the end of the run."""
         return {k: v.detach().clone() for k, v in self.result.model.state_dict().items()}
 
-    def gap(self, task: int = 0, switch: int = 1, window: int | None = None) -> dict[str, float]:
+    def gap(self, task: int = 0, switch: int = 1, window: int | None = None,
+            before: int | None = None) -> dict[str, float]:
         """Task `task`'s accuracy at the start of task `switch`, its lowest in the `window` steps after (default:
-        the whole next task), and at the end of that task: the dip and the recovery of the stability gap."""
+        the whole next task), and at the end of that task: the dip and the recovery of the stability gap.
+
+        `lowest_before` and `mean_before` are the lowest and the mean in the `before` steps up to the switch
+        (default: the second half of the previous task): how far the curve wobbles on its own, what a dip must
+        exceed to be more than noise (the minimum of many noisy evaluations is biased low, after the switch as
+        before it); `mean_after` is the mean in the `window` steps after the switch, to compare with it."""
         start = self.boundaries[switch]
         end = self.boundaries[switch + 1] if switch + 1 < len(self.boundaries) else int(self.steps[-1])
         stop = end if window is None else min(end, start + window)
+        previous = self.boundaries[switch - 1] if switch > 0 else 0
+        before = max(1, (start - previous) // 2) if before is None else check_int("before", before, 1)
         at = self.acc[self.steps <= start, task][-1]
         inside = (self.steps > start) & (self.steps <= stop)
+        ahead = (self.steps > start - before) & (self.steps <= start)
         after = self.acc[self.steps <= end, task][-1]
         return {"before": float(at), "lowest": float(self.acc[inside, task].min()), "end": float(after),
-                "lowest_step": int(self.steps[inside][self.acc[inside, task].argmin()] - start)}
+                "lowest_step": int(self.steps[inside][self.acc[inside, task].argmin()] - start),
+                "lowest_before": float(self.acc[ahead, task].min()),
+                "mean_before": float(self.acc[ahead, task].mean()), "mean_after": float(self.acc[inside, task].mean())}
+
+    def at(self, task: int, steps: Sequence[int]) -> np.ndarray:
+        """Task `task`'s accuracy at the last evaluation at or before each of `steps` (e.g. the epoch ends)."""
+        return np.array([self.acc[self.steps <= s, task][-1] for s in steps])
 
 
 def probed_run(stream: TaskStream, method: str | Strategy = "naive", every: int = 5, n_test: int = 500,

@@ -6,6 +6,9 @@ C = V V^T / ||V||_F, the paper's (approximate) projection onto V's column space.
 compared with its projection by the cosine similarity <dW, C dW>_F / (||dW||_F ||C dW||_F); a layer whose
 similarity is below `threshold` gets C dW instead of dW, the others keep dW. An update along V therefore stays
 as it is (similarity 1), and one orthogonal to V is removed (C dW = 0, similarity 0).
+
+C is not an exact projection: its eigenvalues are s_i^2 / ||V||_F (s_i: V's singular values), so C dW is also
+rescaled; the report keeps ||C dW||_F / ||dW||_F per layer (`norm_ratio`) to show by how much.
 """
 from __future__ import annotations
 
@@ -42,10 +45,12 @@ def update_similarity(update: torch.Tensor, projection: torch.Tensor) -> float:
 
 @dataclass
 class SafeLoRAReport:
-    """Per layer: the similarity of its update to the projection, and whether it was projected."""
+    """Per layer: the similarity of its update to the projection, whether it was projected, and the size of
+    the projection relative to the update, ||C dW||_F / ||dW||_F (0 for a zero update)."""
 
     similarity: dict[str, float] = field(default_factory=dict)
     projected: dict[str, bool] = field(default_factory=dict)
+    norm_ratio: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_projected(self) -> int:
@@ -68,5 +73,8 @@ def safe_lora(updates: Mapping[str, torch.Tensor], aligned: Mapping[str, torch.T
         sim = update_similarity(dw.detach(), c)
         report.similarity[name] = sim
         report.projected[name] = sim < threshold
-        out[name] = (c @ dw.detach()) if sim < threshold else dw.detach().clone()
+        cdw = c @ dw.detach()
+        size = float(torch.linalg.matrix_norm(dw.detach().double()))
+        report.norm_ratio[name] = float(torch.linalg.matrix_norm(cdw.double())) / size if size > 0 else 0.0
+        out[name] = cdw if sim < threshold else dw.detach().clone()
     return out, report

@@ -2,7 +2,8 @@
 
 The student writes `interpolate_model(before, after, a)` returning a new model. Three classic mistakes are
 caught: blending only the parameters (BatchNorm's running statistics stay those of one model), the direction
-reversed, and a LoRA model blended factor by factor (A and B each interpolated: the update scales by a^2).
+reversed, and a LoRA model blended factor by factor (A and B each interpolated: the update B A is no longer
+linear in a; with before's B = 0, it is a B1 ((1 - a) A0 + a A1), not a B1 A1).
 A result is compared by its outputs on fixed inputs, so returning a LoRA model or a merged plain model are
 both right.
 """
@@ -82,7 +83,8 @@ def _lora_pair():
 
 
 MISTAKES = {   # in this order: on a LoRA pair, blending only the parameters is blending the factors
-    "LoRA 的 A 和 B 分開內插：更新 B A 變成 a² 倍，不是 a 倍；先把 adapter 合併進權重（merged_model）再內插": _factors,
+    "LoRA 的 A 和 B 分開內插：更新 B A 不再是 a 的線性函數（這裡 before 的 B = 0，得到 a·B₁((1−a)A₀ + a·A₁)，"
+    "不是 a·B₁A₁）；先把 adapter 合併進權重（merged_model）再內插": _factors,
     "只內插了 parameters：BatchNorm 的 running_mean / running_var 是 buffer，不在 parameters() 裡，它們還停在其中一個"
     "模型；用 state_dict() 才會拿到全部": _params_only,
     "方向反了：a = 0 應該是 before，a = 1 是 after": _reversed,
