@@ -45,3 +45,30 @@ def test_bad_seeds_or_method_fail_before_training(stream, monkeypatch):
             sd.run_seeds(stream, ["naive"], seeds=seeds)
     with pytest.raises(ConfigError):
         sd.run_seeds(stream, ["naive", "nope"], seeds=(0,))
+
+
+def test_new_task_fwt_and_final_row_columns(stream):
+    """The table's new-task and FWT columns, and the last-row table, are the runs' own numbers."""
+    import numpy as np
+
+    from cl_helpers.metrics import new_task_accuracy
+
+    cfg = TrainConfig(epochs=1, hidden=(32,))
+    groups = sd.run_seeds(stream, ["naive"], cfg, seeds=(0, 1, 2), progress=False)
+    runs = groups[0]
+    st = sd.seed_stats(runs)
+    new = [new_task_accuracy(r.acc_matrix) for r in runs]
+    assert st["new_task"][0] == pytest.approx(np.mean(new)) and st["new_task"][1] == pytest.approx(np.std(new, ddof=1))
+    assert st["fwt"][0] == pytest.approx(np.mean([r.summary()["fwt"] for r in runs]))
+    header, row = sd.format_seeds(groups).splitlines()
+    assert "new task" in header and "FWT" in header
+    assert f"{st['new_task'][0]:.3f} ± {st['new_task'][1]:.3f}" in row and f"{st['fwt'][0]:.3f}" in row.split()
+    last = np.array([np.asarray(r.acc_matrix)[-1] for r in runs])
+    assert sd.final_accuracies(runs) == pytest.approx(last.mean(axis=0))
+    header, row = sd.format_final_accuracies(groups).splitlines()
+    assert header.split()[:3] == ["method", "task", "0"] and "3 seeds" in header
+    assert row.split()[0] == "naive"
+    for j in range(last.shape[1]):
+        assert f"{last[:, j].mean():.3f} ± {last[:, j].std(ddof=1):.3f}" in row
+    # columns line up under their headers
+    assert len(header.split("   (")[0]) == len(row)

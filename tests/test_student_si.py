@@ -72,3 +72,71 @@ def test_penalty_gradient_is_the_total_minus_the_task_gradient(small_permuted):
     assert all(v == 0.0 for v in seen[:per_task])                  # task 0: no penalty yet
     assert seen[per_task] == 0.0                                   # first step of task 1: at the anchor
     assert all(v > 0.0 for v in seen[per_task + 1:2 * per_task])   # then the penalty pulls back
+
+
+@pytest.mark.parametrize("name", ["step_exercise", "consolidate_exercise", "penalty_exercise", "si_loop_exercise"])
+def test_chapter6_hints_are_three_nudges_without_the_code(name):
+    """Three written hints before the solution step; none of them is the reference's code."""
+    import re
+
+    from cl_helpers.teaching.exercises import ch06_loop, ch06_si
+
+    exercise = getattr(ch06_si, name, None) or getattr(ch06_loop, name)
+    assert len(exercise.hints) == 3 and exercise.steps == 4
+    # no assignment or return line of the solution, and nothing that writes one out, appears in a hint
+    code_lines = [ln.strip() for ln in exercise.solution().splitlines() if "=" in ln or "return" in ln]
+    for hint in exercise.hints:
+        assert not any(ln in hint for ln in code_lines), hint
+        assert not re.search(r"\breturn\b|\w+\s*=\s*\w|\*\*\s*2|zeros_like\(|torch\.cat\(|\.sum\(\)", hint), hint
+
+
+def test_a_loop_without_detach_passes_the_si_loop_check():
+    """Forgetting .detach() on `before` and `delta` gives the right values; the checker must not crash on it."""
+    import torch.nn.functional as F
+
+    from cl_helpers.penalties import flat_grads, flat_params
+    from cl_helpers.teaching.exercises.ch06_loop import si_loop_exercise
+    from cl_helpers.teaching.exercises.loop import minibatches
+
+    def no_detach(model, task, epochs, batch_size, lr, gen, si):
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        model.train()
+        params = list(model.parameters())
+        for idx in minibatches(len(task.y_train), epochs, batch_size, gen):
+            optimizer.zero_grad()
+            F.cross_entropy(model(task.x_train[idx], task.id), task.y_train[idx]).backward()
+            grad_task, before = flat_grads(params), flat_params(params)
+            if si.anchor is not None:
+                reference_si_penalty(flat_params(params), si.anchor, si.Omega, si.c).backward()
+            grad_penalty = flat_grads(params) - grad_task
+            optimizer.step()
+            si.omega = reference_si_step(si.omega, grad_task, grad_penalty, flat_params(params) - before)
+
+    report = si_loop_exercise.run(no_detach)
+    assert report.ok, report
+
+
+def test_chapter6_default_experiment_matches_the_settings_cell():
+    """The settings cell of exercise 6.3 writes out the defaults the chapter's claims are checked under."""
+    import ast
+    from pathlib import Path
+
+    from cl_helpers.teaching.exercises.ch06_si import DEFAULT_HPARAMS, DEFAULT_METHODS, default_experiment
+
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "src" / "06_si_exercises.py").read_text("utf-8")
+    values = {node.targets[0].id: node.value for node in ast.parse(source).body
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    assert ast.literal_eval(values["METHODS"]) == DEFAULT_METHODS
+    assert ast.literal_eval(values["HPARAMS"]) == DEFAULT_HPARAMS
+    full = (5, 3, (0, 1, 2))
+    changed = {**DEFAULT_HPARAMS, "ewc": {**DEFAULT_HPARAMS["ewc"], "lam": 3000.0}}
+    import cl_helpers.teaching.exercises.ch06_si as ch06
+    pick = ch06.pick
+    try:
+        ch06.pick = lambda full_value, fast_value: full_value
+        assert default_experiment(DEFAULT_METHODS, DEFAULT_HPARAMS, *full)
+        assert not default_experiment(DEFAULT_METHODS, changed, *full)
+        assert not default_experiment(DEFAULT_METHODS[:-1], DEFAULT_HPARAMS, *full)
+        assert not default_experiment(DEFAULT_METHODS, DEFAULT_HPARAMS, 5, 3, (0,))
+    finally:
+        ch06.pick = pick

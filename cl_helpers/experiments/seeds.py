@@ -14,6 +14,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..metrics import new_task_accuracy
 from ..results import RunResult
 from ..strategies import get_strategy
 from ..tasks import TaskStream
@@ -60,21 +61,44 @@ def clear_seed_cache() -> None:
 
 
 def seed_stats(runs: Sequence[RunResult]) -> dict[str, tuple[float, float]]:
-    """(mean, sd) over the runs of ACC, forgetting, BWT and FWT; sd is 0 for a single run."""
+    """(mean, sd) over the runs of ACC, forgetting, BWT, FWT and new-task accuracy; sd is 0 for a single run.
+
+    "new_task" is `metrics.new_task_accuracy`: the mean of R[j, j] over j >= 1, each later task right after
+    it was learned (how much of a new task a method learns).
+    """
     out = {}
-    for k in ("acc", "forgetting", "bwt", "fwt"):
-        v = np.array([r.summary()[k] for r in runs])
+    for k in ("acc", "forgetting", "bwt", "fwt", "new_task"):
+        v = np.array([new_task_accuracy(r.acc_matrix) if k == "new_task" else r.summary()[k] for r in runs])
         out[k] = (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0)
     return out
 
 
 def format_seeds(groups: Sequence[Sequence[RunResult]]) -> str:
-    """A plain-text table: per method, ACC and average forgetting as mean +- sd, BWT, and seconds per run."""
+    """A plain-text table per method: ACC, forgetting and new-task accuracy as mean +- sd, BWT, FWT, s per run."""
     n = min(len(g) for g in groups)
-    lines = [f"{'method':<16}{'ACC':>16}{'forgetting':>18}{'BWT':>9}{'s/run':>7}   ({n} seed{'s' if n > 1 else ''})"]
+    lines = [f"{'method':<16}{'ACC':>16}{'forgetting':>18}{'new task':>16}{'BWT':>9}{'FWT':>9}{'s/run':>7}"
+             f"   ({n} seed{'s' if n > 1 else ''})"]
     for g in groups:
         st = seed_stats(g)
-        (a, sa), (f, sf), (b, _) = st["acc"], st["forgetting"], st["bwt"]
-        lines.append(f"{g[0].method:<16}{a:>9.3f} ± {sa:.3f}{f:>11.3f} ± {sf:.3f}{b:>9.3f}"
-                     f"{np.mean([r.seconds for r in g]):>7.1f}")
+        (a, sa), (f, sf), (nt, snt) = st["acc"], st["forgetting"], st["new_task"]
+        lines.append(f"{g[0].method:<16}{a:>9.3f} ± {sa:.3f}{f:>11.3f} ± {sf:.3f}{nt:>9.3f} ± {snt:.3f}"
+                     f"{st['bwt'][0]:>9.3f}{st['fwt'][0]:>9.3f}{np.mean([r.seconds for r in g]):>7.1f}")
+    return "\n".join(lines)
+
+
+def final_accuracies(runs: Sequence[RunResult]) -> np.ndarray:
+    """Mean over the runs of the last row of the accuracy matrix: accuracy on every task after the last one."""
+    return np.mean([np.asarray(r.acc_matrix, dtype=float)[-1] for r in runs], axis=0)
+
+
+def format_final_accuracies(groups: Sequence[Sequence[RunResult]]) -> str:
+    """A plain-text table per method: accuracy on each task after the last one (the last row of R), mean +- sd."""
+    T = len(np.asarray(groups[0][0].acc_matrix))
+    n = min(len(g) for g in groups)
+    lines = [f"{'method':<19}" + "".join(f"{f'task {j}':>15}" for j in range(T))
+             + f"   ({n} seed{'s' if n > 1 else ''})"]
+    for g in groups:
+        rows = np.array([np.asarray(r.acc_matrix, dtype=float)[-1] for r in g])
+        sd = rows.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(T)
+        lines.append(f"{g[0].method:<19}" + "".join(f"{m:>7.3f} ± {s:.3f}" for m, s in zip(rows.mean(axis=0), sd)))
     return "\n".join(lines)

@@ -31,8 +31,8 @@ def _forgetting_cases():
             lambda R: float(np.sum(metrics.forgetting_per_task(R)) / len(R)),
         "取最大值時包含了最後一列 R[T-1, j]；只能在第 0 到 T-2 列中取":
             lambda R: float(np.mean([R[:, j].max() - R[-1, j] for j in range(len(R) - 1)])),
-        "只在 task j 學完之後的列（R[j:T-1, j]）取最大值；這一章的定義（和 cl_helpers）取第 0 到 T-2 的每一列，"
-        "包括 task j 還沒訓練時的列":
+        "你只在 task j 學完之後的列（R[j:T-1, j]）取最大值：這是 Chaudhry et al. (2018) 論文的讀法，本身沒有錯；"
+        "但這一章的定義（和 cl_helpers）是延伸版，取第 0 到 T-2 的每一列，包括 task j 還沒訓練時的列":
             lambda R: float(np.mean([R[j:len(R) - 1, j].max() - R[-1, j] for j in range(len(R) - 1)])),
     }
     return [Case(name, (R,), mistakes=wrong) for name, R in _matrices().items()]
@@ -65,15 +65,16 @@ def reference_bwt(R) -> float:
 
 
 forgetting_exercise = Exercise(
-    "練習 2.1：average forgetting", reference_average_forgetting, _forgetting_cases,
-    hints=["對每個舊任務 j（最後一個以外），找出它在最後一列之前最好的 accuracy：第 j 欄、第 0 到 T-2 列中的最大值"
-           "（包括 task j 還沒訓練時的列），再減掉它最後的 accuracy。",
-           "NumPy 的切片 R[a:b, j] 取出第 j 欄的第 a 到 b-1 列，.max() 取最大值；用 for j in range(T - 1) 逐一算，"
-           "最後用 np.mean 平均，再用 float(...) 轉成一個數。"],
+    "練習 A：average forgetting", reference_average_forgetting, _forgetting_cases,
+    hints=["forgetting 問的是：每個舊任務從「最好的時候」掉了多少？想想看：task j 在每個階段的 accuracy 在 R 的哪裡"
+           "（哪一列、哪一欄）？「現在」是哪一列？最後一個任務要不要算？",
+           "「最好的時候」要在最後一列之前的所有列裡找（這一章連 task j 還沒訓練時的列也算），不能包括最後一列本身；"
+           "每個舊任務得到一個數，最後對 T-1 個舊任務平均，回傳一個 float。"],
     name="forgetting_exercise")
 
 bwt_exercise = Exercise(
-    "練習 2.2：backward transfer (BWT)", reference_bwt, _bwt_cases,
-    hints=["把每個舊任務最後的 accuracy R[T-1, j]，和它剛學完時的 accuracy R[j, j] 比較：哪個減哪個，遺忘時 BWT 才是負的？",
-           "只對前 T-1 個任務（j = 0..T-2）平均，最後一個任務不算；回傳一個 float。"],
+    "練習 B：backward transfer (BWT)", reference_bwt, _bwt_cases,
+    hints=["BWT 比較每個舊任務的兩個時間點：「現在」和「剛學完它的時候」。這兩個 accuracy 在 R 的哪兩格？",
+           "模型遺忘時 BWT 應該是負的：想清楚哪個減哪個。最後一個任務剛學完就是現在，它不算；"
+           "對 T-1 個舊任務平均，回傳一個 float。"],
     name="bwt_exercise")

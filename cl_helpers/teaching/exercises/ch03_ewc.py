@@ -8,7 +8,7 @@ from torch import nn
 from .core import Case, Exercise
 
 
-# ---- 3.1 the EWC penalty --------------------------------------------------------------------------------
+# ---- exercise A: the EWC penalty --------------------------------------------------------------------------------
 def reference_ewc_penalty(params, anchors, fisher, lam):
     """(lam / 2) * sum over every tensor and element of fisher * (params - anchors)**2, as a tensor."""
     total = sum((fisher[name] * (params[name] - anchors[name]) ** 2).sum() for name in params)
@@ -62,13 +62,14 @@ def _penalty_cases():
 
 
 ewc_penalty_exercise = Exercise(
-    "練習 3.1：EWC penalty", reference_ewc_penalty, _penalty_cases,
-    hints=["對每個參數名稱：d = params[name] - anchors[name]；這一項是 (fisher[name] * d**2).sum()。",
+    "練習 A（EWC penalty）", reference_ewc_penalty, _penalty_cases,
+    hints=["三個 dict 的 key 相同。對每個名稱，算出這個 tensor 的每個元素離 anchor 多遠，平方之後用同名的 Fisher 加權，"
+           "再把這個 tensor 的所有元素加起來；最後把所有名稱的結果加總。",
            "把所有名稱的項加起來，最後乘一次 lam / 2。用 torch 運算並回傳 tensor，autograd 才能對它微分。"],
     name="ewc_penalty_exercise")
 
 
-# ---- 3.2 the empirical Fisher -------------------------------------------------------------------------
+# ---- exercise B: the empirical Fisher -------------------------------------------------------------------------
 def reference_empirical_fisher(model, x, y):
     """(1/N) sum_n (d log p(y_n | x_n) / d theta)^2 per parameter name, one backward per sample, true labels."""
     params = {name: p for name, p in model.named_parameters() if p.requires_grad}
@@ -166,7 +167,7 @@ def _fisher_cases():
 
 
 empirical_fisher_exercise = Exercise(
-    "練習 3.2：empirical Fisher", reference_empirical_fisher, _fisher_cases,
+    "練習 B（empirical Fisher）", reference_empirical_fisher, _fisher_cases,
     hints=["一次只看一個樣本 n：用 x[n:n+1]（保留 batch 維度）做 forward，取 log-softmax 在真實標籤 y[n] 的值，"
            "再對參數求 gradient。torch.autograd.grad 直接回傳 gradient、不累積到 .grad，就不必每次歸零。",
            "把每個 gradient 的平方（g ** 2）加進一個和參數同形狀、一開始是 0 的 dict，最後每一項除以 N = len(x)。"

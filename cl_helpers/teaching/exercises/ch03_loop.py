@@ -60,11 +60,11 @@ def _state(stream, settings: LoopSettings) -> EWC:
 
 
 ewc_loop_exercise = LoopExercise(
-    "練習 3.3：把 EWC 放進 training loop", reference_train_task_ewc,
+    "練習 C（把 EWC 放進 training loop）", reference_train_task_ewc,
     lambda: make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0),
     lambda: EWC(lam=LAM),
     hints=["從第 1 章的 loop 開始，只改 loss：算完 cross-entropy 之後、backward 之前，對 old_tasks 裡的每一組 "
-           "(fisher, anchor) 各加上一項練習 3.1 的 penalty。其他部分（Adam、randperm、batch）和第 1 章一模一樣。",
+           "(fisher, anchor) 各加上一項練習 A 的 penalty。其他部分（Adam、randperm、batch）和第 1 章一模一樣。",
            "（幾乎是解答）每個 mini-batch 取當下的 params = dict(model.named_parameters())（不要 detach），"
            "對每一組 (fisher, anchor) 做 loss = loss + my_ewc_penalty(params, anchor, fisher, lam)，全部加完再 loss.backward()。"],
     mistakes=MISTAKES, state=_state,

@@ -41,9 +41,12 @@ class SIState:
             self.Omega = torch.zeros_like(self.start)
 
     def after_task(self, model) -> None:
-        """Omega += omega / (Delta^2 + xi); theta* becomes the current parameters."""
+        """Omega += omega / (Delta^2 + xi); theta* becomes the current parameters.
+
+        omega is detached first: a loop that forgot .detach() on `before` or `delta` has the right values but an
+        omega still tied to the autograd graph, which must not leak into Omega and the next task's penalty."""
         theta = flat_params(list(model.parameters())).detach()
-        self.Omega, self.omega = reference_si_consolidate(self.Omega, self.omega, theta, self.start, self.xi)
+        self.Omega, self.omega = reference_si_consolidate(self.Omega, self.omega.detach(), theta, self.start, self.xi)
         self.anchor = theta
 
 
@@ -126,11 +129,12 @@ si_loop_exercise = LoopExercise(
     "練習 6.1d：把 SI 放進 training loop", reference_train_task_si,
     lambda: make_stream("permuted", n_tasks=3, train_size=1000, test_size=500, seed=0),
     lambda: SI(c=C, xi=XI),
-    hints=["在 backward 與 step 的前後：task loss 的 backward 一結束，就複製 gradient（grad_task）與參數（before）；"
-           "接著若 si.anchor is not None，對 my_penalty(flat_params(params), si.anchor, si.Omega, si.c) 做 "
-           "backward；然後 step；delta = 現在的參數 - before。",
-           "grad_task = torch.cat([p.grad.reshape(-1) for p in params])；penalty 的 backward 之後，"
-           "grad_penalty = （同樣的 concatenation）- grad_task；optimizer.step() 之後："
-           "si.omega = my_step(si.omega, grad_task, grad_penalty, delta)。"],
+    hints=["SI 在每個 mini-batch 需要三樣東西：只含 task loss 的 gradient、這一步之前的參數、這一步造成的變化。"
+           "在 training loop 的哪一個時間點，.grad 裡只有 task loss 的 gradient？",
+           "task loss 的 backward() 一結束，就把所有參數的 .grad 與參數本身攤平成向量並複製下來（grad_task、before）。"
+           "之後（已有 anchor 時）才對 penalty 做 backward：.grad 會累加成總 gradient，減掉 grad_task 就是 grad_penalty。",
+           "optimizer.step() 之後，delta 是現在攤平的參數減去 before；把 si.omega、grad_task、grad_penalty 與 delta "
+           "交給 my_step，結果存回 si.omega。params 是 list(model.parameters())；攤平參數用 flat_params，攤平 .grad 用 "
+           "flat_grads。before 與 delta 只要數值：記得 .detach()。"],
     mistakes=MISTAKES, state=_state, extra=_before,
     after_task=lambda si: lambda model, task: si.after_task(model), name="si_loop_exercise")

@@ -19,6 +19,7 @@ import torch
 
 from ...penalties import flat_grads, flat_params
 from ...strategies.si import SI
+from ..course import pick
 from .core import Case, Exercise
 from .driven import DrivenExercise
 
@@ -78,10 +79,13 @@ def _step_cases() -> list[Case]:
 
 
 step_exercise = Exercise(
-    "練習 6.1a：SI 的 path integral，一步", reference_si_step, _step_cases,
-    hints=["一個參數的重要性，增加的量是它這一步讓 task loss 下降了多少：（負的 task loss gradient）乘上（這一步造成的變化）。"
-           "grad_penalty 是來誘惑你的。",
-           "omega 加上 -grad_task * delta（每個參數各自相乘，不要加總）。"],
+    "練習 6.1a：SI 的 path integral（一步的更新）", reference_si_step, _step_cases,
+    hints=["omega 衡量每個參數的移動讓 task loss 下降了多少。一小步裡，loss 的變化約是 gradient 乘上參數的變化"
+           "（一階近似）：用 grad_task 與 delta 寫出一個參數在這一步造成的 loss 變化。",
+           "loss 下降時貢獻為正：這一步的貢獻是上一個提示那個變化的相反數。optimizer 雖然沿著 "
+           "grad_task + grad_penalty 走，但 penalty 把參數拉回舊的 anchor，不算這個任務的進步。",
+           "omega 沿著路徑累積：把這一步的貢獻加到傳進來的 omega 上。每個參數各自計算（element-wise），"
+           "回傳和 omega 同形狀的 tensor，不要對參數加總。"],
     name="step_exercise")
 
 
@@ -133,9 +137,11 @@ def _consolidate_cases() -> list[Case]:
 
 consolidate_exercise = DrivenExercise(
     "練習 6.1b：任務結束時的 SI consolidation", reference_si_consolidate, _consolidate_cases,
-    hints=["Delta 是每個參數在這個任務期間移動了多少（theta - theta_start）。把這個任務的 omega 除以 "
-           "Delta^2 + xi，加到 Omega 上；然後 omega 從 0 重新開始。",
-           "Delta = theta - theta_start；回傳 (Omega + omega / (Delta ** 2 + xi), torch.zeros_like(omega))。"],
+    hints=["先量每個參數在這個任務期間一共移動了多少：起點是這個任務開始時的 theta_start，終點是現在的 theta。",
+           "這個任務的重要性是它的 path integral omega，除以「移動量的平方加上 xi」。"
+           "xi 讓完全沒動的參數（移動量 0、omega 也是 0）不會變成 0/0。",
+           "Omega 跨任務累積：新的 Omega 是舊的 Omega 加上這個任務的重要性（舊的部分不再除一次）。"
+           "下一個任務的 path integral 從 0 開始，所以第二個回傳值是和 omega 同形狀的一個全為 0 的 tensor。"],
     driver=_consolidate_driver, compare=_close_nan, name="consolidate_exercise")
 
 
@@ -179,9 +185,11 @@ def _penalty_cases() -> list[Case]:
 
 penalty_exercise = DrivenExercise(
     "練習 6.1c：SI penalty", reference_si_penalty, _penalty_cases,
-    hints=["一個以 theta* 為中心的二次碗，每個參數的寬窄由 Omega 決定，整體乘上 c。"
-           "對 theta 用 torch 運算，autograd 才能微分。",
-           "c 乘上 Omega * (theta - theta_star) ** 2 的總和（.sum()），回傳 0 維 tensor。"],
+    hints=["penalty 是一個以 theta_star（上一個任務結束時的參數）為中心的二次碗：參數離 theta_star 越遠，penalty 越大。",
+           "每個參數的碗有多陡由它的 Omega 決定：重要的參數偏離一點就很貴。整體再乘上強度 c；"
+           "和 EWC 不同，這裡沒有 1/2。",
+           "所有參數的項加總成一個數（不是平均），回傳 0 維 tensor。全程用 torch 運算"
+           "（不要 .item()、float() 或 numpy），autograd 才能對 theta 微分。"],
     driver=_penalty_driver, compare=_close_nan, name="penalty_exercise")
 
 
@@ -241,3 +249,32 @@ class StudentSI(SI):
         if self.anchor is None:
             return None
         return self.penalty_fn(flat_params(self.parameters_to_train(model)), self.anchor, self.Omega, self.c)
+
+
+# ---- exercise 6.3: the default experiment of the comparison ------------------------------------------------------
+# The chapter's settings cell writes these out for the student to edit; the chapter checks its claims only while
+# they are unchanged (tests/test_student_si.py keeps the two copies equal).
+DEFAULT_METHODS = ["naive", "joint", "ewc", "online_ewc", "si", "mas", "replay", "agem", "lwf", "lora", "lora_per_task"]
+DEFAULT_HPARAMS = {
+    "ewc": {"lam": 300.0, "fisher_kind": "exact", "importance_samples": 200},
+    "online_ewc": {"lam": 300.0, "fisher_kind": "exact", "importance_samples": 200},
+    "si": {"c": 1.0},
+    "mas": {"lam": 0.1},
+    "replay": {"buffer_size": 1100},
+    "agem": {"buffer_size": 1100},
+    "lwf": {"alpha": 1.0, "temperature": 2.0},
+    "lora": {"rank": 8},
+    "lora_per_task": {"rank": 8},
+}
+DEFAULT_RUN = {"full": (5, 3, (0, 1, 2)), "fast": (2, 1, (0, 1))}   # epochs split, epochs permuted, seeds
+
+
+def default_experiment(methods, hparams, epochs_split: int, epochs_permuted: int, seeds) -> bool:
+    """True when exercise 6.3's settings are the chapter's defaults (the prose's claims are about those);
+    otherwise prints that the claims are not checked and returns False."""
+    run = (epochs_split, epochs_permuted, tuple(seeds))
+    same = (list(methods) == DEFAULT_METHODS and dict(hparams) == DEFAULT_HPARAMS
+            and run == pick(DEFAULT_RUN["full"], DEFAULT_RUN["fast"]))
+    if not same:
+        print("你改了練習 6.3 的設定：下面不再檢查課文的結論（它們說的是預設設定），請以你自己的表為準。")
+    return same
