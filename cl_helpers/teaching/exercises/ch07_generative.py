@@ -3,21 +3,23 @@
 The student writes `replay_loss(logits, y, replay_logits, old_replay_logits, tasks_seen)`: cross-entropy on
 the current batch (logits, y), cross-entropy on the replayed inputs against the hard labels the PREVIOUS
 model gives them (the argmax of old_replay_logits), mixed (1/t) current + (1 - 1/t) replayed with t =
-tasks_seen. The reference is `cl_helpers.strategies.generative_replay.generative_replay_loss` with hard labels.
+tasks_seen. The reference agrees with `cl_helpers.strategies.generative_replay.generative_replay_loss` with hard
+labels (tests/test_exercises.py checks it); it is written out here because the last hint step prints it.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ...strategies.generative_replay import generative_replay_loss
 from .core import Case, Exercise
 
 
 def reference_replay_loss(logits: torch.Tensor, y: torch.Tensor, replay_logits: torch.Tensor,
                           old_replay_logits: torch.Tensor, tasks_seen: int) -> torch.Tensor:
     """(1/t) CE(logits, y) + (1 - 1/t) CE(replay_logits, argmax of the previous model's logits)."""
-    return generative_replay_loss(logits, y, replay_logits, old_replay_logits, tasks_seen)
+    labels = old_replay_logits.argmax(1)   # hard labels from the PREVIOUS model
+    w = 1.0 / tasks_seen                   # the current task is one of the t tasks seen so far
+    return w * F.cross_entropy(logits, y) + (1 - w) * F.cross_entropy(replay_logits, labels)
 
 
 def _ce(logits, labels):
@@ -28,7 +30,8 @@ MISTAKES = {
     "重播樣本的 label 用了目前的模型：要用**上一個**模型給的 label（old_replay_logits.argmax(1)）；"
     "正在訓練的模型跟自己的答案一致，什麼也學不到":
         lambda lg, y, rl, old, t: _ce(lg, y) / t + (1 - 1 / t) * _ce(rl, rl.argmax(1)),
-    "各佔一半：目前任務只是 t 個任務中的一個，權重是 1/t，重播的舊任務是 1 - 1/t":
+    "各佔一半：只在 t = 2 時剛好正確；目前任務只是 t 個任務中的一個，權重是 1/t，重播的舊任務是 1 - 1/t"
+    "（t = 3 時是 1/3 與 2/3）":
         lambda lg, y, rl, old, t: 0.5 * _ce(lg, y) + 0.5 * _ce(rl, old.argmax(1)),
     "權重放反了：目前的 batch 是 1/t，重播的（前面 t - 1 個任務）是 1 - 1/t":
         lambda lg, y, rl, old, t: (1 - 1 / t) * _ce(lg, y) + _ce(rl, old.argmax(1)) / t,
@@ -62,8 +65,8 @@ replay_loss_exercise = Exercise(
     "練習 7.1：generative replay 的 loss", reference_replay_loss, _cases,
     hints=["兩個 cross-entropy：目前的 batch 對 y；重播的輸入對「上一個模型」給的 label。old_replay_logits 與 "
            "replay_logits 哪一個是上一個模型的？",
-           "上一個模型的 label 是 hard labels：labels = old_replay_logits.argmax(1)，再算 "
-           "F.cross_entropy(replay_logits, labels)。",
-           "加權：目前任務代表 t 個任務中的 1 個，w = 1 / tasks_seen；"
-           "return w * F.cross_entropy(logits, y) + (1 - w) * F.cross_entropy(replay_logits, labels)。"],
+           "Hard label 就是每一列 logits 最大的那個類別。該取哪一個 logits 的最大值？"
+           "（還沒見過的類別已經是 -inf，不會被選到。）算 cross-entropy 時，預測用的又是哪一個 logits？",
+           "加權：tasks_seen 已經包含目前的任務。目前的 batch 代表其中幾個任務、重播的代表幾個？"
+           "兩個權重加起來是 1。"],
     name="replay_loss_exercise")
