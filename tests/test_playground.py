@@ -130,7 +130,7 @@ def test_pictures(pg):
 
 
 def test_an_optimum_star_is_not_hidden_under_the_end_point():
-    """Training on B ends at B's optimum: the end marker is a ring under the stars, not a disc over them."""
+    """Training on B ends at B's optimum: the end marker is a hollow ring drawn over the star, so both show."""
     pg = make_playground(seed=0)
     fig = plot_interference(pg, train_path(pg, steps=1000))
     lines = fig.axes[0].get_lines()
@@ -138,5 +138,5 @@ def test_an_optimum_star_is_not_hidden_under_the_end_point():
     ends = [ln for ln in lines if ln.get_marker() == "o"]
     assert len(stars) == 2 and len(ends) == 1
     assert ends[0].get_markerfacecolor() == "none"
-    assert all(ends[0].get_zorder() < s.get_zorder() for s in stars)
+    assert all(ends[0].get_zorder() > s.get_zorder() for s in stars)   # a ring under the star was hidden by it
     plt.close("all")

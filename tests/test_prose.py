@@ -27,15 +27,16 @@ SUBSET = "size of the course's MNIST subset in shared/data: a fact of the data, 
 LLAMA = "part of the course homework's model name, Llama-3.2-1B-Instruct: not a result"
 FULL_MNIST = "full MNIST has about 12,000 training images per digit pair (Hsu et al. use all of them): a fact of the data"
 ALLOWED: dict[str, dict[str, str]] = {
-    "01": {"6309": SUBSET, "3.2": LLAMA},
+    "01": {"6309": SUBSET, "3.2": LLAMA, "19.7": HSU_2018, "19.90": VDV_2018},
     "02": {"6309": SUBSET, "3.2": LLAMA},
-    "03": {"6309": SUBSET},
+    "03": {"6309": SUBSET, "3.2": LLAMA},
     "04": {"6309": SUBSET, "3.2": LLAMA},
     "05": {"19.7": HSU_2018, "19.8": HSU_2018, "90.8": HSU_2018, "12000": FULL_MNIST, "3.2": LLAMA},
-    "06": {"20": "Hsu et al. 2018: regularization methods at about 20% in class-IL split MNIST (FIELD_NOTES)"},
+    "06": {"6309": SUBSET, "20": HSU_2018, "19.5": HSU_2018, "24.2": HSU_2018},
     "07": {"19.90": VDV_2018, "20.04": VDV_2018, "24.17": VDV_2018, "91.24": VDV_2018, "91.84": VDV_2018,
            "97.93": VDV_2018},
-    "08": {"3.5": "part of a model's name in Qi et al. 2023 (GPT-3.5 Turbo): not a result", "3.2": LLAMA},
+    "08": {"3.5": "part of a model's name in Qi et al. 2023 (GPT-3.5 Turbo): not a result", "3.2": LLAMA,
+           "20": "the sweep's largest mixing share, set in the code as the fraction 0.2"},
     "09": {"6309": SUBSET},
 }
 

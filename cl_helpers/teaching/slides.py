@@ -89,7 +89,9 @@ def markdown_height(source: str) -> int:
         if _FENCE.match(line):
             fence = not fence
         heading = None if fence else re.match(r"^(#{1,6})\s", s)   # a comment in a code block is one code line
-        if not s:
+        if fence or _FENCE.match(line):   # a fenced block renders as code: code font, line height and width
+            px += CODE_LINE_PX * _wrapped(line, CODE_COLS)
+        elif not s:
             px += 14
         elif heading:
             px += HEADING_PX.get(len(heading.group(1)), 46)
