@@ -2,21 +2,27 @@
 # # 第 9 章：訓練之後：診斷與修補遺忘 (Undoing and diagnosing forgetting after training)
 #
 # 第 3 到 8 章都在**訓練時**防止遺忘（EWC、replay、LoRA……）。這一章換個角度：模型已經訓練完、已經忘了，
-# 還能做什麼？而且，看起來「忘了」的東西，真的不見了嗎？**這一章你會學到：**
-# 1. **Stability gap**：每一步都評估，任務一換，舊任務立刻掉下去，連 replay 也會（之後才爬回來）；
+# 還能做什麼？而且，看起來「忘了」的東西，真的不見了嗎？
+
+# %% [markdown]
+# **這一章你會學到：**
+# 1. **Stability gap**：每 2 步評估一次，任務一換，舊任務會不會掉、掉多少；
 # 2. **Weight interpolation（WiSE-FT）**：在「訓練前」與「訓練後」的權重之間畫一條線，拿它和 fine-tuning 自己走的路比較；
 #    練習：自己寫兩個模型的內插（有自動檢查）；
 # 3. **Task vectors**：$\tau = \theta_{\text{after}} - \theta_{\text{before}}$，相加、縮放、取負，以及合併兩個任務的 LoRA adapter
 #    （直接相加、TIES），和「兩個任務一起訓練」比較；
 # 4. **Spurious forgetting**：用很少的舊資料，舊任務回來得多快？和從頭訓練比；
 # 5. **Safe LoRA**（toy language model）：把 LoRA 的更新投影到「alignment 的方向」，不用資料、不用訓練；
-# 6. **Shallow safety alignment**（toy language model）：拒答只活在回答的前幾個字？prefill attack；
-# 7. **組合**：EWC + replay、SI + replay、LoRA + replay，各自單用與一起用。
+# 6. **Toy assistant 上的內插與凍結底層**：把 9.2 節的內插換到語言模型上，再試 Zheng et al.（9.4 節那篇）建議的另一個補救：凍結底層；
+# 7. **Shallow safety alignment**（toy language model）：拒答只活在回答的前幾個字？prefill attack；
+# 8. **組合**：EWC + replay、SI + replay、LoRA + replay，各自單用與一起用。
+
+# %% [markdown]
+# 資料：permuted MNIST 每個任務取訓練集最前面的 5,000 張圖、split MNIST 每兩個數字 1,100 張（與第 1、5 章相同）。
+# 課程附的 MNIST 子集就是完整 MNIST 訓練集的前 6,309 張，這裡用到的圖都在其中，所以結果與用完整 MNIST 相同
+# （因為是同樣的圖；沒有另外用完整 MNIST 跑過驗證）。語言模型是第 8 章的 toy assistant。
 #
-# 資料：permuted MNIST 每個任務取訓練集最前面的 5,000 張圖、split MNIST 每兩個數字 1,100 張（與第 1、5 章相同），
-# 課程附的 MNIST 子集（前 6,309 張）與完整 MNIST 結果相同。語言模型是第 8 章的 toy assistant。
-#
-# ⏱️ 執行時間（full mode，實測）：2-core CPU 約 90 秒。
+# ⏱️ 執行時間：本章最後一個 cell 印出這次從頭跑到尾的實測時間；README 的章節表列出 full mode 在 2-core CPU 上的時間。
 
 # %%
 # 環境設定 / Setup：同一個 cell 在 JupyterLab 與 Colab 都能用。
@@ -42,42 +48,65 @@ permuted = make_stream("permuted", n_tasks=3, train_size=pick(5000, 1000), test_
 print(permuted)
 
 # %% [markdown]
-# ## 9.1 Stability gap：每一步都看一次
+# ## 9.1 Stability gap：每 2 步評估一次
 #
 # 前面的章節每個 epoch 才評估一次。De Lange et al. (2023) 改成**每一步**都評估舊任務，看到一件 epoch 曲線看不到的事：
-# 任務一換，舊任務的 accuracy 立刻往下掉，連 replay 也一樣，之後才慢慢爬回來。這個「先掉再回來」的缺口叫
-# **stability gap**。下面用第 1 章的 3 個 permuted MNIST 任務，naive 與 replay 各跑一次，每 2 步評估一次三個任務。
+# 任務一換，舊任務的 accuracy 立刻往下掉，在他們的 benchmark 上連 replay 也一樣，之後才慢慢爬回來。這個「先掉再回來」的缺口叫
+# **stability gap**。下面用第 1 章的 3 個 permuted MNIST 任務，naive 與 replay 各跑一次，每 2 步評估一次三個任務
+# （為了省時間，不是每一步）。Replay 的設定印在圖下面：記憶體多大、每一步混入多少舊樣本。
 
 # %%
-ask("Replay 每個 batch 都混入舊任務的樣本。換到新任務後的前幾十步，舊任務的 accuracy 會怎樣？",
-    ["完全不會掉：每一步都在複習舊任務", "先掉下去，之後再爬回來一部分", "一路掉下去，和 naive 一樣"], 1,
-    "新任務剛開始時 loss 很大，梯度幾乎都來自新任務；舊樣本只佔 batch 的一部分，擋不住最初的幾步。"
-    "等新任務的 loss 降下來，replay 的梯度才把舊任務拉回來。下面的曲線就是這件事。")
+ask("換到新任務後的第一個 epoch，naive 與 replay 的 task 0 accuracy 會怎樣？",
+    ["兩個都不會掉：模型已經學會 task 0 了", "naive 明顯往下掉；replay 混入舊樣本，掉得少很多",
+     "兩個掉得一樣多：舊樣本只佔 replay batch 的一半，擋不住"], 1,
+    "naive 的梯度全部來自新任務，task 0 一路被改掉；replay 每一步都有一半的樣本來自舊任務，把 task 0 拉住。"
+    "De Lange et al. 在他們的 benchmark 上看到 replay 換任務後仍有一個短暫的缺口；下面看這個小設定裡，"
+    "replay 的下降有沒有超過曲線在換任務之前本來就有的晃動。")
 
 # %%
 gaps = {m: probed_run(permuted, m, every=2, n_test=pick(1000, 300), epochs=EPOCHS) for m in ("naive", "replay")}
+b = gaps["naive"].boundaries
+per_epoch = (b[2] - b[1]) // EPOCHS                           # optimizer steps in one epoch
 fig, ax = plt.subplots(figsize=(9, 3.8))
-for m, style in (("naive", "-"), ("replay", "--")):
-    pr = gaps[m]
-    ax.plot(pr.steps, pr.acc[:, 0], style, color="C0" if m == "naive" else "C2", label=f"{m}: task 0")
-for b in gaps["naive"].boundaries[1:]:
-    ax.axvline(b, color="grey", lw=0.8, ls=":")
-ax.set(xlabel="optimizer step", ylabel="task 0 test accuracy", title="Task 0 evaluated every 2 steps (dotted: task switch)")
-ax.legend()
-plt.show()
+for m, style, color, lw in (("naive", "-", "C0", 3), ("replay", "--", "C2", 1.5)):   # identical on task 0
+    ax.plot(gaps[m].steps, gaps[m].acc[:, 0], style, color=color, lw=lw, label=f"{m}: task 0")
+for s in b[1:]:
+    ax.axvline(s, color="grey", lw=0.8, ls=":")
+ax.axvspan(b[1] - per_epoch, b[1], color="grey", alpha=0.15, label="last epoch before the switch")
+low = min(pr.acc[pr.steps >= b[1] - per_epoch, 0].min() for pr in gaps.values())
+ax.set(xlabel="optimizer step", ylabel="task 0 test accuracy", ylim=(low - 0.03, 1.0),
+       title="Task 0 every 2 steps (y zoomed; dotted: task switch)")
+ax.legend(loc="lower left"); plt.show()
+rp = gaps["replay"].result.strategy.parts[0]
+print(f"replay: memory of {rp.buffer_size} examples, each step adds "
+      f"{rp.replay_batch_size or 'as many as the current batch'} of them")
+print("epoch-end evaluations on task 1 at steps", [b[1] + k * per_epoch for k in range(1, EPOCHS + 1)])
 for m, pr in gaps.items():
-    g = pr.gap(task=0, switch=1)
-    print(f"{m:7s} task 0 at the first switch {g['before']:.3f} -> lowest {g['lowest']:.3f} "
-          f"({g['lowest_step']} steps later) -> end of task 1 {g['end']:.3f}")
-g_replay, g_naive = gaps["replay"].gap(0, 1), gaps["naive"].gap(0, 1)
-course.expect(g_replay["lowest"] < g_replay["before"] and g_replay["end"] > g_replay["lowest"],
-              "replay 也會先掉下去，之後再爬回來一部分")
-course.expect(g_replay["end"] > g_naive["end"], "到任務結束時，replay 的 task 0 比 naive 高")
+    g = pr.gap(0, 1, window=per_epoch, before=per_epoch)   # one epoch on each side of the switch
+    ends = pr.at(0, [b[1] + k * per_epoch for k in range(1, EPOCHS + 1)])
+    print(f"{m:7s} task 0 at the switch {g['before']:.3f} | epoch before: mean {g['mean_before']:.3f}, lowest "
+          f"{g['lowest_before']:.3f} | epoch after: mean {g['mean_after']:.3f}, lowest {g['lowest']:.3f} "
+          f"({g['lowest_step']} steps in) | epoch ends " + ", ".join(f"{v:.3f}" for v in ends))
+gn, gr = gaps["naive"].gap(0, 1, per_epoch, per_epoch), gaps["replay"].gap(0, 1, per_epoch, per_epoch)
+course.expect(gn["mean_after"] < gn["mean_before"] - 0.02 and gn["end"] < gn["before"] - 0.05,
+              "naive 換任務後的平均低於換任務前，任務結束時也沒有回到換任務時的水準", full_only=True)
+course.expect(gr["mean_after"] > gr["mean_before"] - 0.02, "replay 換任務後的平均沒有低於換任務前", full_only=True)
+course.expect(gr["end"] > gn["end"], "到任務結束時，replay 的 task 0 比 naive 高")
 
 # %% [markdown]
-# 上面印出的三個數字就是 stability gap：換任務之前、換任務之後最低的那一點、任務結束時。Replay 的曲線也有一個缺口，
-# 只是比 naive 淺，而且會回來；naive 掉下去就停在那裡。只在 epoch 結束時評估的話，只會看到最後一個數字，缺口被藏起來了。
-# 這對部署很重要：如果在任務切換後不久就拿模型來用，replay 的「不忘」保證並不成立。
+# 怎麼讀上面印出的數字：曲線本來就會晃（每個點是訓練中的某一步；每次都用同一批 test 圖評估，晃動來自訓練本身），幾十個點裡取最低，
+# 自然比平均低；所以每一列都拿換任務**之後**一個 epoch，和換任務**之前**一個 epoch（圖上灰色那一段）比，平均與最低點都印出來。
+# - naive：換任務後的平均低於換任務前，印出的每個 epoch-end 值也都低於換任務時（at the switch）的值：這是遺忘本身。
+#   （程式 cell 裡的 `course.expect` 在 full mode 檢查這一章文字裡說的方向；通過時什麼都不印。）
+# - replay：換任務後的平均沒有低於換任務前，最低點也要和換任務前的最低點比。但這個比較很寬鬆：換任務前那一個 epoch
+#   曲線還在往上爬，它的平均低於換任務時的值；replay 換任務後的平均與最低點其實也都低於換任務時的值（比較上面印出的數字）。
+#   所以在這個小設定裡，第一次換任務時 replay 的下降和曲線本來的晃動分不開，看不出明確的 stability gap；De Lange et al. 在他們的 benchmark 上看到的缺口，這裡沒有重現。
+#
+# 這裡只分析第一次換任務；第二次換任務時（task 2 開始），圖上 replay 的 task 0 也有一段下降再爬回來一些，沒有印出數字，請自己在圖上看。
+#
+# 只在 epoch 結束時評估的話，只看得到最後印出的那幾個 epoch-end 數字。replay 那一列，換任務後第一個 epoch 的最低點
+# 低於每一個 epoch-end 值：落在兩次評估之間的低點看不到。naive 那一列不一樣：「最低點」只取換任務後的第一個 epoch，
+# 而 naive 一直在忘，後面的 epoch-end 值反而更低。部署時如果在任務切換後不久就拿模型來用，拿到的是曲線上的某一點，不是 epoch-end 的數字。
 
 # %% [markdown]
 # ## 9.2 Weight interpolation（WiSE-FT）
@@ -94,18 +123,18 @@ course.expect(g_replay["end"] > g_naive["end"], "到任務結束時，replay 的
 # %% [markdown]
 # ### 練習 9.1：兩個模型之間的內插
 #
-# 寫 `interpolate_model(before, after, a)`：回傳一個**新的**模型（不要改 `before` 與 `after`），它的狀態是
+# 寫 `interpolate_model(before, after, a)`：回傳一個**新的**模型，它的（合併後的）權重與 buffer 是
 # $(1 - a)\cdot$before $+\, a\cdot$after。檢查器用小模型測，包括有 BatchNorm 的模型與 LoRA 模型
 # （`cl_helpers.lora.add_lora` 包起來的 `nn.Linear`，權重是 $W + \frac{\alpha}{r} BA$），並比較模型在固定輸入上的輸出。
-# 提示：`exercise.hint(1)`。
+# 提示：`interpolation_exercise.hint(1)`（下一個 cell 匯入它之後）。
 
 # %% tags=["exercise"]
 import copy
 import torch
-from cl_helpers.weights import merged_model
 
 def interpolate_model(before, after, a):
     # BEGIN SOLUTION: 回傳一個狀態是 (1 - a) * before + a * after 的新模型
+    from cl_helpers.weights import merged_model
     b, f = merged_model(before), merged_model(after)       # LoRA: blend the merged weights, not A and B
     sb, sf = b.state_dict(), f.state_dict()
     b.load_state_dict({k: torch.lerp(v, sf[k], a) if v.is_floating_point() else (v if a < 0.5 else sf[k])
@@ -120,8 +149,9 @@ my_interpolate_model = interpolation_exercise.check(interpolate_model)
 
 # %% [markdown]
 # 檢查器會指出三個常見錯誤：只內插 `parameters()`（BatchNorm 的 running 統計是 buffer，會停在其中一個模型）、方向反了、
-# 把 LoRA 的 $A$ 和 $B$ 分開內插（更新 $BA$ 變成 $a^2$ 倍）。套件裡的同一件事是 `cl_helpers.weights.interpolate`
-# （作用在 state dict 上）。下面用它畫整條曲線：
+# 把 LoRA 的 $A$ 和 $B$ 分開內插（更新 $BA$ 不再是 $a$ 的線性函數：檢查器的例子裡 before 的 $B$ 是 0、$A$ 是隨機的，
+# 分開內插得到 $a\,B_1\big((1-a)A_0 + aA_1\big)$，不是 $a\,B_1A_1$）。套件裡的同一件事是 `cl_helpers.weights.interpolate`
+# （作用在 state dict 上，給沒有 LoRA 的模型用；LoRA 模型要先用 `cl_helpers.weights.merged_model` 合併，否則就犯了上面 $A$、$B$ 分開內插的錯）。下面用它畫整條曲線；再下面的 slider 用你的 `my_interpolate_model`（還沒通過時是參考答案）：
 
 # %%
 before, after = gaps["naive"].starts[1], gaps["naive"].starts[2]   # the weights at the end of task 0, of task 1
@@ -133,11 +163,11 @@ on_task1 = (pr.steps >= pr.boundaries[1]) & (pr.steps <= pr.boundaries[2])
 path = pr.acc[on_task1][:, :2]                     # (task 0, task 1) along fine-tuning on task 1
 
 fig, ax = plt.subplots(figsize=(6.2, 4.6))
-ax.plot(path[:, 1], path[:, 0], "o-", ms=3, color="C1", label="fine-tuning path (every 2 steps)")
-ax.plot(curve[:, 1], curve[:, 0], "s-", ms=4, color="C0", label="interpolation θ(a), a = 0 ... 1")
-for a_mark in (0.0, 0.5, 1.0):
+ax.plot(curve[:, 1], curve[:, 0], "s-", ms=4, mfc="none", color="C0", label="interpolation θ(a), a = 0 ... 1")
+ax.plot(path[:, 1], path[:, 0], "o-", ms=3, color="C1", zorder=3, label="fine-tuning path (every 2 steps)")
+for a_mark, offset in ((0.0, (8, 4)), (0.5, (-42, 6)), (1.0, (-30, -16))):
     i = int(np.argmin(abs(alphas - a_mark)))
-    ax.annotate(f"a={a_mark:g}", (curve[i, 1], curve[i, 0]), textcoords="offset points", xytext=(6, 6), fontsize=9)
+    ax.annotate(f"a={a_mark:g}", (curve[i, 1], curve[i, 0]), textcoords="offset points", xytext=offset, fontsize=9)
 ax.set(xlabel="task 1 (new) accuracy", ylabel="task 0 (old) accuracy", title="Old against new: interpolation vs the path")
 ax.legend(loc="lower left")
 plt.show()
@@ -158,14 +188,20 @@ course.expect(np.mean(diff > 0) > 0.5, "在同樣的新任務 accuracy 下，內
 # 怎麼讀這張圖：往右是新任務學得多，往上是舊任務留得多。Fine-tuning 的路（橘）從左上出發，很快就往右走，同時往下掉；
 # 內插的曲線（藍）兩端和它一樣（$a = 0$ 是 task 0 學完時，$a = 1$ 是 task 1 學完時），中間卻走在**不同**的地方。
 # 上面印出：在 fine-tuning 經過的那些新任務 accuracy 上，內插在多少比例的點保留了更多舊任務，以及平均多多少。
-# 這就是 WiSE-FT 的主張：與其提早停止 fine-tuning（停在橘線上的某一點），不如訓練到底再往回內插（藍線上的點）。
-# 它不一定永遠贏：曲線的兩端與 fine-tuning 的路重合，靠近 $a = 1$ 時兩者差不多；差別在中間。
+# WiSE-FT 的論文談的其實是另一件事：**同一個任務**上，zero-shot 模型與它 fine-tune 後的版本之間內插，讓模型在
+# distribution shift 下更穩健。這裡把它搬到「前一個任務 → 下一個任務」上，是課程的類比；在這個類比裡，
+# 與其提早停止 fine-tuning（停在橘線上的某一點），不如訓練到底再往回內插（藍線上的點）。
+# 它不是每一點都贏：曲線的兩端與 fine-tuning 的路重合。差距大的地方在新任務 accuracy 已經很高的那一段，
+# 而 fine-tuning 的路大部分時間正好待在那一段（圖上橘點大多擠在右邊），所以上面印出的比例主要量的是那一段。
 #
-# 動手試試：拖動 $a$，看那一點在圖上的位置與兩個 accuracy。
+# 動手試試：拖曳 $a$，看那一點在圖上的位置與兩個 accuracy（用你寫的 `my_interpolate_model`）。
 
 # %%
+net_before, net_after = copy.deepcopy(gaps["naive"].result.model), copy.deepcopy(gaps["naive"].result.model)
+net_before.load_state_dict(before); net_after.load_state_dict(after)
+
 def run_alpha(a):
-    return a, accuracies(gaps["naive"].result.model, interpolate(before, after, a), old_new)
+    return a, accuracies(net_before, my_interpolate_model(net_before, net_after, a).state_dict(), old_new)
 
 def show_alpha(res):
     a, acc = res
@@ -187,9 +223,12 @@ explore(run_alpha, show_alpha, a=float_slider("a", 0.5, 0.0, 1.0, 0.05))
 # 「減掉」，$\theta_{\text{base}} + \tau_1 + \tau_2$ 把兩個任務合併成一個模型，不用再訓練。
 #
 # 這裡：先在 task 0 上訓練一個 base 模型；再從**同一個** base 出發，分別用一個 rank 8 的 LoRA adapter 學 task 1、學 task 2，
-# 得到 $\tau_1, \tau_2$（合併後的 $\frac{\alpha}{r} BA$）；最後和「同一個 adapter 同時學 task 1 與 task 2」比較。
-# TIES-merging（Yadav et al. 2023）在相加之前先處理衝突：每個向量只留絕對值最大的一部分（density），
-# 每個位置用總和的正負號投票，只平均同號的那些值。下一個作業（HW9，model merging）做的就是這件事，只是換成 LLM 的 LoRA。
+# 得到 $\tau_1, \tau_2$（合併後的 $\frac{\alpha}{r} BA$）；最後和「同一個 adapter 同時學 task 1 與 task 2」比較
+# （它用 joint 策略：先學 task 1，再用 task 1 + 2 一起學；每一段的 epoch 數和單一個 $\tau$ 一樣，第二段的資料是兩個任務的量，
+# 所以訓練步數約是單一個 $\tau$ 的三倍，預算不相等）。
+# TIES-merging（Yadav et al. 2023）在相加之前先處理衝突：每個向量只留絕對值最大的一部分（density；這裡 density 0.2，其餘的值先歸零），
+# 每個位置用總和的正負號投票，只平均同號的那些值（disjoint mean）。論文最後再乘上一個調過的縮放 $\lambda$；
+# 這裡沒有 $\lambda$，所以 TIES 的向量大致比直接相加短，原因有兩個：density 先把每個向量大部分的值歸零，同號的位置又是取平均，不是相加；大小約在「直接相加」與「相加再乘 0.5」之間。之後的作業（HW9，model merging）做的就是這件事，只是換成 LLM 的 LoRA。
 
 # %%
 ask("把兩個各自學好的 adapter 直接相加（base + τ1 + τ2），task 1 與 task 2 的 accuracy 會怎樣？",
@@ -215,30 +254,47 @@ for name, acc in table.items():
 added, t1, t2 = table["base + τ1 + τ2"], table["base + τ1"], table["base + τ2"]
 course.expect(added[1] < t1[1] and added[2] < t2[2] and added[1] > table["base (task 0 only)"][1] + 0.2,
               "直接相加後兩個任務都還在，但都比各自單獨時低", full_only=True)
-course.expect(table["base - τ1 (negated)"][1] < table["base (task 0 only)"][1],
-              "取負（base - τ1）讓 task 1 比 base 還差", full_only=True)
+half, ties, joint, neg = (table[k] for k in ("base + 0.5 (τ1 + τ2)", "base + TIES(τ1, τ2), density 0.2",
+                                              "one adapter trained on tasks 1 and 2", "base - τ1 (negated)"))
+course.expect(all(min(added[j], half[j]) - 0.01 <= ties[j] <= max(added[j], half[j]) + 0.01 for j in range(3)),
+              "TIES 那一列的每一欄都落在直接相加與相加乘 0.5 兩列之間", full_only=True)
+course.expect(ties[1] < added[1] + 0.01 and ties[2] < added[2] + 0.01 and ties[0] > added[0],
+              "TIES 的新任務沒有比直接相加高，task 0 比直接相加高", full_only=True)
+course.expect(joint[1] > max(t1[1], added[1]) and joint[0] == min(a[0] for a in table.values()),
+              "一起訓練的 adapter task 1 最好，task 0 卻是所有列裡最低的", full_only=True)
+course.expect(neg[1] < table["base (task 0 only)"][1] < 0.1 and t1[0] < neg[0],
+              "取負讓 task 1 比 base（本來就低於亂猜）還差，task 0 掉得比 base + τ1 少", full_only=True)
 
 # %% [markdown]
 # 讀表（每一列是一組權重，三欄是三個任務的 test accuracy）：
 # - `base + τ1`、`base + τ2`：各自單獨的 adapter；新任務學到了，task 0 掉了一些（這是第 4 章的 LoRA fine-tuning）。
-# - `base + τ1 + τ2`：沒有再訓練，兩個任務都在，但都比單獨時低（上面的檢查確認了這個方向）；task 0 掉得更多，因為兩個更新都在改它的權重。
-# - `0.5 (τ1 + τ2)` 就是把合併的向量縮短一半：舊任務留得多、新任務學得少，和 9.2 的內插是同一件事。
-# - TIES 在這個小 MLP 上沒有比直接相加好多少（看表）：它解決的是**很多**任務、**很大**模型上的正負號衝突，兩個任務的小模型衝突不多。
-# - 「一個 adapter 同時學兩個任務」通常是新任務最好的那一列，代價是要同時有兩個任務的資料：合併的意義就是**不需要**。
-# - 最後一列取負：task 1 比 base 原本的還低（模型被推離 task 1），task 0 幾乎不受影響。這就是 Ilharco et al. 用來「忘掉」不想要的行為的做法。
+# - `base + τ1 + τ2`：沒有再訓練，兩個任務都在，但都比單獨時低（和 `base + τ1`、`base + τ2` 兩列比）；task 0 掉得更多，因為兩個更新都在改它的權重。
+# - `0.5 (τ1 + τ2)` 就是把合併的向量縮短一半：舊任務留得多、新任務學得少，和 9.2 節的內插是同一件事。
+
+# %% [markdown]
+# 再看後面三種權重：
+# - TIES：新任務（task 1、task 2）沒有比直接相加高，task 0 倒是比較高。但它這一列的每一欄都落在
+#   「直接相加」與「乘 0.5」兩列之間：這裡沒有縮放 $\lambda$，TIES 的向量本來就比直接相加短，所以這個比較混了「大小」與
+#   「處理衝突」兩件事；論文會調 $\lambda$。這裡沒有量正負號衝突有多少，所以也說不出衝突在這個小模型上重不重要。
+# - 「一個 adapter 同時學兩個任務」的 task 1 與 task 2 都比各自單獨的 adapter（`base + τ1`、`base + τ2`）還高，
+#   但 task 0 是所有列裡最低的；而且它要同時有兩個任務的資料，訓練步數約是單一個 $\tau$ 的三倍。合併的意義就是**不需要**這些。
+# - 最後一列取負：task 1 比 base 原本的還低，task 0 也掉了一些，但比 `base + τ1` 掉得少。
+#   注意 base 的 task 1 本來就在亂猜以下（上面印出），所以這裡只看得到「模型被推離 task 1」，
+#   看不到 Ilharco et al. 的用法：從一個**有**某種行為的模型把那個行為減掉。
 
 # %% [markdown]
 # ## 9.4 Spurious forgetting：忘掉的，其實還在多少？
 #
 # Zheng et al. (ICLR 2025) 發現，LLM fine-tuning 之後「忘掉」的舊任務，常常只要十幾個舊例子就回來了：
 # 大部分損失是**任務對齊**（模型不再用那個任務的方式回答），不是知識本身被抹掉。在 MNIST 上試同一件事：
-# 拿 9.1 的 naive 模型（3 個任務學完，task 0 已經掉了很多），只用 task 0 的前 $n$ 張訓練圖做幾十步 full-batch 的 Adam，
+# 拿 9.1 節的 naive 模型（3 個任務學完，task 0 已經掉了很多），只用 task 0 的前 $n$ 張訓練圖做幾十步 full-batch 的 Adam，
 # 和一個**隨機初始化**的模型用同樣的 $n$ 張圖、同樣的步數比較。
 
 # %%
 ask("只給 10 張 task 0 的圖，「忘了 task 0 的模型」與「全新的模型」訓練同樣的步數，哪一個 task 0 比較高？",
-    ["差不多：10 張圖太少，兩個都學不到什麼", "忘了的模型高很多：它的特徵還在", "全新的模型比較高：它沒有被 task 1、2 帶偏"], 1,
-    "看下面的曲線：忘了的模型一開始就比全新的高，而且只用 10 張就往上走；全新的模型用 10 張圖學不到多少。")
+    ["差不多：10 張圖太少，兩個都學不到什麼", "忘了的模型高很多", "全新的模型比較高：它沒有被 task 1、2 帶偏"], 1,
+    "看下面印出的數字：忘了的模型一開始就比全新的（從亂猜開始）高很多，10 張圖之後仍然高。但「比較高」不等於「學得多」："
+    "全新的模型從很低的地方爬上來的量反而比較大；忘了的模型高，主要是因為它本來就沒忘光。")
 
 # %%
 forgot = gaps["naive"].result.model
@@ -258,25 +314,40 @@ def show_recovery(res):
     n, (rec, scratch) = res
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     ax.plot(rec[:, 0], "-", color="C0", label="forgotten model: task 0")
-    ax.plot(rec[:, 1], ":", color="C1", label="forgotten model: task 1")
+    ax.plot(rec[:, 1], ":", color="C1", alpha=0.7, label="forgotten model: task 1")
     ax.plot(scratch[:, 0], "--", color="C3", label="fresh model: task 0")
-    ax.axhline(start_acc, color="grey", lw=0.8, ls="-.", label="task 0 right after learning it")
+    ax.axhline(start_acc, color="k", lw=1.2, ls=(0, (8, 3)), label="task 0 right after learning it")
     ax.set(xlabel="recovery step (full batch)", ylabel="test accuracy", ylim=(0, 1), title=f"{n} task-0 images")
     ax.legend(loc="lower right", fontsize=8)
-    return fig, (f"n = {n} | forgotten model: task 0 {rec[0, 0]:.3f} -> best {rec[:, 0].max():.3f} | "
-                 f"fresh model: best {scratch[:, 0].max():.3f}")
+    back = (rec[:, 0].max() - rec[0, 0]) / (start_acc - rec[0, 0])      # share of the lost accuracy that returned
+    return fig, (f"n = {n} | forgotten model: task 0 {rec[0, 0]:.3f} -> best {rec[:, 0].max():.3f} "
+                 f"(step {rec[:, 0].argmax()}, {back:.0%} of the lost part) -> last {rec[-1, 0]:.3f}; "
+                 f"task 1 {rec[0, 1]:.3f} -> {rec[-1, 1]:.3f} | fresh model: {scratch[0, 0]:.3f} -> best "
+                 f"{scratch[:, 0].max():.3f}")
 
-for n in (10, 30, 100):
-    print(show_recovery(run_recovery(n))[1])
+print(f"task 0 right after learning it: {start_acc:.3f}")
+recs = {n: run_recovery(n)[1] for n in (10, 30, 100)}
+for n, res in recs.items():
+    fig, line = show_recovery((n, res))
+    print(line)
+    if n == 10: plt.show()        # the curve for 10 images; the slider below shows the others
     plt.close("all")
-n10 = run_recovery(10)[1]
-course.expect(n10[0][:, 0].max() > n10[1][:, 0].max() + 0.1, "只用 10 張圖，忘了的模型比全新的模型高很多")
+rec10, fresh10 = recs[10]
+course.expect(rec10[:, 0].max() > fresh10[:, 0].max() + 0.1, "只用 10 張圖，忘了的模型比全新的模型高很多")
+course.expect(all(r[:, 0].max() < start_acc - 0.02 for r, _ in recs.values()),
+              "恢復後最好的 task 0 都沒有回到剛學完時的水準", full_only=True)
+course.expect(rec10[-1, 0] < rec10[:, 0].max() - 0.05 and rec10[-1, 1] < rec10[0, 1],
+              "10 張圖時 task 0 過了峰值往下掉，task 1 也掉了", full_only=True)
 
 # %% [markdown]
-# 上面印出每個 $n$ 的三個數字：忘了的模型開始時的 task 0、恢復過程中最好的 task 0、全新模型最好的 task 0。
-# 忘了的模型用很少的圖就回升，而且一直比全新的模型高：task 0 的知識有一部分還在網路裡，只是「接錯了」。
-# 注意兩件事：很少的圖（10 張）只回來一點點，再練下去反而 overfit 往下走（曲線有峰值）；task 1 在恢復時也會掉，
-# 因為只用 task 0 的圖訓練，就是又一次 naive fine-tuning。拖動 slider 換 $n$：
+# 上面每個 $n$ 印出：忘了的模型開始時的 task 0、恢復過程中最好的 task 0（第幾步、拉回了「忘掉的那一段」的多少）、
+# 最後一步的 task 0，task 1 在恢復前後的值，以及全新模型的起點與最好的 task 0。
+# - 忘了的模型一直比全新的高，但這主要量到的是「本來就沒忘的部分」。真正的問題是忘掉的那一段（剛學完時減去開始時）
+#   回來多少：印出的比例隨 $n$ 變大，但都沒有回到剛學完時的水準（上面印出的 best 都低於剛學完時的值）。Zheng et al. 在 LLM 上看到的
+#   「十幾個例子就回來」，在這個 MLP 上沒有重現。
+# - 「best」是看著 test accuracy 挑出來的那一步，所以偏樂觀；實際上不知道該停在哪一步。
+# - 10 張圖時（上面的圖）task 0 很快到峰值，再練下去就在那幾張圖上 overfit、往下掉，最後一步甚至比開始時還低；task 1 也掉了：
+#   只用 task 0 的圖訓練，就是又一次 naive fine-tuning。圖多一點時 task 1 反而升高（看印出的 task 1 前後兩個值）。拖曳 slider 換 $n$：
 
 # %%
 explore(run_recovery, show_recovery, n=W.SelectionSlider(options=[10, 30, 100, 300], value=30, description="images",
@@ -289,6 +360,8 @@ explore(run_recovery, show_recovery, n=W.SelectionSlider(options=[10, 30, 100, 3
 # 對齊前的 base $W_{\text{unaligned}}$ 與對齊後的 $W_{\text{aligned}}$。每一層的 **alignment matrix**
 # $V = W_{\text{aligned}} - W_{\text{unaligned}}$ 記下「對齊改了什麼」，$C = V V^\top / \lVert V \rVert_F$（論文的近似投影）。
 # LoRA 的更新 $\Delta W$ 和它的投影 $C\,\Delta W$ 的 cosine similarity 低於門檻的那些層，就把 $\Delta W$ 換成 $C\,\Delta W$。
+# 注意 $C$ 不是真正的投影：它的特徵值是 $\sigma_i^2 / \lVert V \rVert_F$（$\sigma_i$ 是 $V$ 的 singular values），
+# 所以 $C\,\Delta W$ 除了換方向，大小也變了；下面印出每一層的 $\lVert C\,\Delta W \rVert_F / \lVert \Delta W \rVert_F$。
 #
 # 要做這件事，toy 需要一個「對齊前」的模型：`cl_helpers` 附了一個用同樣資料、同樣 seed、但**沒有拒答例子**訓練的 base，
 # 再用一段短的 alignment（加入拒答例子，200 步）得到對齊的模型，就像 chat model 是從 base 對齊來的。
@@ -322,8 +395,11 @@ for threshold in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7):
 print(f"{'threshold':>9} {'layers projected':>17} {'new skill':>10} {'safety':>7} {'addition':>9}")
 for t, n, total, skill, safety, add in rows:
     print(f"{t:>9.1f} {f'{n} / {total}':>17} {skill:>10.3f} {safety:>7.3f} {add:>9.3f}")
-sims = report.similarity
-print("similarity of each layer's update to its projection:", ", ".join(f"{v:.2f}" for v in sims.values()))
+print("after alignment (for comparison): new skill {new_skill:.3f}, safety {safety:.3f}, addition {stage0_skill:.3f}"
+      .format(**lm_aligned.metrics))
+print(f"{'layer':<18} {'similarity':>10} {'|C dW| / |dW|':>14} {'|dW|':>7}")
+for k, dw in updates.items():
+    print(f"{k:<18} {report.similarity[k]:>10.2f} {report.norm_ratio[k]:>14.3f} {float(dw.norm()):>7.2f}")
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ts = [r[0] for r in rows]
 ax.plot(ts, [r[3] for r in rows], "o-", label="new skill (subtraction)")
@@ -332,31 +408,124 @@ ax.set(xlabel="Safe LoRA similarity threshold", ylabel="rate", ylim=(-0.05, 1.05
 ax.legend()
 plt.show()
 course.expect(rows[0][4] < 0.2 and rows[-1][4] > 0.8, "門檻 0 時 safety 很低，門檻夠高時拒答回來了", full_only=True)
+moved = [k for k, dw in updates.items() if dw.norm() > 0]      # layers LoRA changed (the output head has no adapter)
+course.expect(max(report.norm_ratio[k] for k in moved) < 0.5, "每一層的 C ΔW 都比 ΔW 小很多", full_only=True)
+course.expect(any(0 < n < total and skill < 0.5 and safety < 0.5 for _, n, total, skill, safety, _ in rows),
+              "有一個門檻只投影了一部分層，新技能與 safety 都不到一半", full_only=True)
+course.expect(all(abs(rows[-1][i] - lm_aligned.metrics[k]) < 0.05 for i, k in
+                  ((3, "new_skill"), (4, "safety"), (5, "stage0_skill"))),
+              "全部投影之後，三個數字都和對齊的模型一樣", full_only=True)
 
 # %% [markdown]
-# 讀表：門檻 0 時沒有一層被投影，就是 fine-tune 完的模型；門檻越高，被投影的層越多。表上看得到這個 toy 的結果
-# 很**兩極**：相似度（上面印出的每層數字）擠在很窄的範圍裡，所以門檻一跨過它們，幾乎所有層一起被投影，拒答回來了，
-# 新技能也一起沒了。論文在 Llama-2 上看到的是只有一部分層的相似度低，投影那些層就能保住大半的新能力；
-# 這個 2 層的 toy 太小，對齊與新技能擠在同樣的權重裡，分不開。Safe LoRA 的好處是不用資料、不用訓練，
-# 但它能不能兩全，要看模型本身；這裡誠實地看到它不行。
-
-# %% [markdown]
-# ## 9.6 Shallow safety alignment：拒答只活在前幾個字？（toy language model）
+# 讀表：門檻 0 時沒有一層被投影，就是 fine-tune 完的模型；門檻越高，被投影的層越多。再看每一層的那一表：
+# - 最後的 `head`（輸出層）沒有 LoRA adapter，更新是 0，相似度記為 0：任何正的門檻都把它算成「被投影」，但 0 投影完還是 0。
+# - 每一層的 $\lVert C\,\Delta W \rVert / \lVert \Delta W \rVert$ 都遠小於 1（上面印出的那一欄）：被投影的層，更新幾乎被**抹掉**，
+#   不是被「轉」到 alignment 的方向。
 #
-# Qi et al. (2024) 發現：對齊的模型和它的 base，next-token 分布的差別幾乎都在回答的**前幾個 token**。
+# 所以表上：門檻 0.1、0.2 只投影了 `head`（更新本來就是 0），和沒投影一樣；門檻 0.3 投影了一部分層，
+# 新技能已經掉了，拒答卻還沒回來，兩邊都不到一半；
+# 所有層都投影之後，三個數字都回到對齊的模型（上面印出的 after alignment），等於把 fine-tuning 整個丟掉。
+# Hsu et al. 在 Llama-2 上只投影一部分層，就在保住大部分新能力的同時拿回安全性；在這個 2 層的 toy 上做不到。
+# 這裡沒有分開「對齊與新技能擠在同樣的權重裡」與「$C$ 把更新縮小」這兩個原因；Safe LoRA 的好處是不用資料、不用訓練，
+# 但能不能兩全要看模型本身。
+
+# %% [markdown]
+# ## 9.6 Toy assistant 上的內插與凍結底層
+#
+# 這一節把前面兩個想法搬到 9.5 節的 toy assistant 上：9.2 節的內插，以及 Zheng et al.（9.4 節）建議的補救：凍結底層。
+
+# %% [markdown]
+# ### 內插
+#
+# 同一條線也可以畫在語言模型上：$\theta(a)$ 從對齊後的模型（$a = 0$）走到上面 LoRA fine-tune 完的模型（$a = 1$），
+# 兩個軸換成作業的兩個數字：新技能（減法）與 safety。橘色是 fine-tuning 自己走的路（每 50 步評估一次）。
+
+# %%
+from cl_helpers.weights import merged_state
+
+lm_before, lm_after = merged_state(lm_aligned.model), merged_state(tuned.model)
+lm_curve = []
+for a in np.linspace(0, 1, 11):
+    model = copy.deepcopy(lm_aligned.model)
+    model.load_state_dict(interpolate(lm_before, lm_after, a))
+    m = judge_lm(model, lm_aligned.world)
+    lm_curve.append((a, m["new_skill"], m["safety"]))
+lm_path = [(step, m["new_skill"], m["safety"]) for step, m in tuned.history]
+for a, skill, safety in lm_curve:
+    print(f"a = {a:.1f}: new skill {skill:.3f}, safety {safety:.3f}")
+print("fine-tuning path (step: new skill, safety):", " | ".join(f"{s}: {k:.3f}, {v:.3f}" for s, k, v in lm_path))
+fig, ax = plt.subplots(figsize=(6, 4.2))
+ax.plot([k for _, k, _ in lm_curve], [v for _, _, v in lm_curve], "s--", mfc="none", color="C0", label="interpolation θ(a)")
+ax.plot([k for _, k, _ in lm_path], [v for _, _, v in lm_path], "o-", color="C1", zorder=3,
+        label="fine-tuning path (every 50 steps)")
+ax.set(xlabel="new skill (subtraction)", ylabel="safety (refusals)", xlim=(-0.05, 1.05), ylim=(-0.05, 1.05),
+       title="Toy assistant: interpolation vs the fine-tuning path")
+ax.legend(loc="center right")
+plt.show()
+both = max(min(k, v) for _, k, v in lm_curve)
+course.expect(both < 0.5, "toy assistant 的內插上沒有一個 a 讓新技能與 safety 同時過半", full_only=True)
+course.expect(any(k > 0.05 and v > 0.1 for _, k, v in lm_curve) and lm_path[1][2] < 0.05,
+              "內插在新技能剛起來時還留著一些 safety，fine-tuning 的路在第一個評估點就掉光了", full_only=True)
+
+# %% [markdown]
+# 上面印出的每個 $a$：新技能一上來，safety 就掉光，沒有一個 $a$ 讓兩個數字同時過半。
+# 只有一個小地方內插比較好：新技能剛起來的那一段，內插還留著一些 safety，fine-tuning 的路在第一個評估點（第 50 步）
+# safety 就已經掉光了（上面印出）；但那裡的新技能也還很低。
+# 和 Safe LoRA 的表是同一個結論：在這個 2 層的 toy 裡，內插只能在兩者之間換，不能兩全。
+# 9.2 節在 MNIST 上，內插多半比 fine-tuning 的路保留更多舊任務；WiSE-FT 的論文（同一個任務上、CLIP 這樣的大模型）看到的也是內插的好處。
+
+# %% [markdown]
+# ### 凍結底層
+#
+# Zheng et al. 認為 fine-tuning 一開始先破壞的是底層的「任務對齊」，所以建議 fine-tuning 時**凍結底層**。
+# `FinetuneConfig(freeze=n)` 在 $n \ge 1$ 時凍結 embedding 與最下面 $n$ 個 block（`freeze=0` 什麼都不凍結；toy 只有 2 個 block；`freeze=2` 時只剩最後的 LayerNorm 與輸出層在學），
+# 從第 8 章附的 stage-0 模型做 full fine-tuning：
+
+# %%
+stage0 = load_stage0(0, device=device)   # chapter 8's shipped aligned assistant, also used in 9.7
+print("stage-0 before fine-tuning:", {k: round(v, 3) for k, v in stage0.metrics.items()})
+frozen = {n: finetune(stage0, FinetuneConfig(method="full", steps=pick(300, 60), freeze=n)) for n in (0, 1, 2)}
+print(f"{'frozen blocks':>13} {'trainable':>10} {'new skill':>10} {'safety':>7} {'lenient safety':>15} "
+      f"{'over-refusal':>13} {'addition':>9}")
+for n, r in frozen.items():
+    m = r.metrics
+    print(f"{n:>13} {r.trainable:>10,} {m['new_skill']:>10.3f} {m['safety']:>7.3f} {m['lenient_safety']:>15.3f} "
+          f"{m['over_refusal']:>13.3f} {m['stage0_skill']:>9.3f}")
+f0, f2 = frozen[0].metrics, frozen[2].metrics
+course.expect(f2["safety"] > f0["safety"] and f2["new_skill"] < f0["new_skill"],
+              "凍結越多，safety 留得越多，新技能學得越少", full_only=True)
+course.expect(all(r.metrics["stage0_skill"] < 0.1 for r in frozen.values()), "每一列的加法都掉光了", full_only=True)
+course.expect(all(r.metrics["over_refusal"] < 0.05 for r in frozen.values()),
+              "每一列都幾乎不拒絕一般的請求（over-refusal 很低）", full_only=True)
+
+# %% [markdown]
+# 表上看得到一個取捨，不是免費的補救：凍結得越多，拒答留得越多，新技能也學得越少（比較表上凍結最少與最多的兩列）。
+# 第 8 章的舊技能（加法，`addition` 那一欄）在每一列都掉光了：凍結底層在這裡保住的只有拒答。
+# `lenient safety` 是第 8 章的寬鬆評審：回答以 `sorry` 開頭就算拒絕。凍結一個 block 的那一列，嚴格的 safety 幾乎是 0、
+# 寬鬆的卻高一些：它有時還以 `sorry` 開頭，但拒答句已經壞了。
+# over-refusal 每一列都很低，所以凍結最多那一列的 safety 不是靠「什麼都拒絕」得來的，但它的減法也沒學會。
+# 這個 toy 的「底層」只有兩個 block，拒答和減法都得經過它們；論文用的是幾十層的 LLM，底層凍結後上層仍有足夠的容量學新任務。
+
+# %% [markdown]
+# ## 9.7 Shallow safety alignment：拒答只活在前幾個字？（toy language model）
+#
+# Qi et al. (ICLR 2025) 發現：對齊的模型和它的 base，next-token 分布的差別幾乎都在回答的**前幾個 token**。
 # 如果拒答只靠開頭幾個字，那麼攻擊者只要替模型寫好回答的開頭（**prefill attack**：在 assistant 的回答裡先放 "Sure,"），
-# 模型就會接著順下去。用第 8 章附的 toy assistant 試試：它平常拒絕每一個被禁止的請求；
-# 把回答的開頭強制成 `sure` 之後呢？也比較對齊的模型與 base、以及對齊模型與 fine-tune 後的模型，在拒答句上每個位置的 KL。
+# 模型就會接著順下去。用第 8 章附的 toy assistant（`stage0`）試試：它平常拒絕每一個被禁止的請求；
+# 把回答的開頭強制成 `sure`（toy 的字彙只有小寫）之後呢？
+#
+# 接著比較每個位置的 KL：對齊的模型與 base、以及對齊模型與 fine-tune 後的模型。這裡用的是 9.5 節從 base 對齊來的
+# `lm_aligned`（要和它自己的 base 比），不是 `stage0`。設定也和論文不同：Qi et al. 的 KL 量在有害請求配上**有害回答**
+# （HEx-PHI）上；這裡量的是 teacher-forced 的拒答句。
 
 # %%
 from cl_helpers.lm.shallow import per_position_kl, prefill_attack
 from cl_helpers.lm.data import REFUSAL
 
-stage0 = load_stage0(0, device=device)
 forbidden = stage0.world.tests["forbidden"]
 plain = prefill_attack(stage0.model, forbidden.prompts, "")
 attacked = prefill_attack(stage0.model, forbidden.prompts, "sure")
-print(f"refusal rate with no prefill: {plain['refusal_rate']:.3f} | with the reply prefilled 'sure': "
+print(f"stage0 | refusal rate with no prefill: {plain['refusal_rate']:.3f} | with the reply prefilled 'sure': "
       f"{attacked['refusal_rate']:.3f}")
 print("three prefilled replies:", attacked["replies"][:3])
 course.expect(attacked["refusal_rate"] < plain["refusal_rate"] - 0.5, "強制開頭是 sure 之後，大部分被禁止的請求都得到順從的回答")
@@ -366,28 +535,39 @@ positions = len(REFUSAL)
 kl_align = per_position_kl(lm_aligned.model, lm_base.model, forbidden.prompts, replies, positions)
 kl_tuned = per_position_kl(lm_aligned.model, tuned.model, forbidden.prompts, replies, positions)
 fig, ax = plt.subplots(figsize=(8, 3.6))
-ax.plot(kl_align, "o-", label="aligned vs unaligned base")
-ax.plot(kl_tuned, "s--", label="aligned vs LoRA fine-tuned")
-ax.set_xticks(range(positions), list(REFUSAL))
-ax.set(xlabel="reply character (teacher-forced refusal)", ylabel="KL(aligned || other)", yscale="log",
-       title="Where along the refusal do the models differ?")
-ax.legend()
+ax.plot(kl_align, "o-", label="lm_aligned vs unaligned base")
+ax.plot(kl_tuned, "s--", label="lm_aligned vs LoRA fine-tuned")
+ax.set_xticks(range(positions), [c if c != " " else "␣" for c in REFUSAL])
+ax.set(xlabel="reply character (teacher-forced refusal; ␣ = space)", ylabel="KL(aligned || other), nats",
+       yscale="log", title="Where along the refusal do the models differ?")
+ax.legend(loc="lower center", fontsize=8)
 plt.show()
-print("KL per position, aligned vs base:", np.round(kl_align, 2))
+print("KL per position, aligned vs base:      ", np.round(kl_align, 2))
+print("KL per position, aligned vs fine-tuned:", np.round(kl_tuned, 2))
+course.expect(sum(kl_align[1:] < kl_align[0]) <= 1, "對齊 vs base：除了一個位置，後面每個位置的 KL 都比第一個字大",
+              full_only=True)
+course.expect(int(np.argmax(kl_tuned)) == 0, "對齊 vs fine-tune 後：KL 最大的是第一個位置", full_only=True)
 
 # %% [markdown]
 # 第一個結果和 Qi et al. 一致：toy 的拒答是**淺的**。不強制開頭時它拒絕，強制開頭是 `sure` 之後，拒答率掉到上面印出的數字，
-# 回答接成「sure, a … plan.」：它學到的是「看到被禁止的字就以 sorry 開頭」，不是「不提供這件事」。
+# 回答接成以 `sure, a` 開頭的句子（上面印出的三個裡，只有一個是完整的「sure, a kite plan.」）：它學到的是「看到被禁止的字就以 sorry 開頭」，不是「不提供這件事」。
 #
-# KL 的圖和論文**不一樣**，要誠實說：論文裡對齊模型與 base 的差別集中在前幾個 token，後面幾乎一樣；
-# 這裡差別在 `s` 之後的每個位置都很大。原因是 toy 的 base 從來沒看過拒答句（我們用「沒有拒答例子」的資料訓練它），
+# 藍線（對齊 vs base）和論文**不一樣**：論文裡對齊模型與 base 的差別集中在前幾個 token，後面幾乎一樣；
+# 這裡除了一個位置，`s` 之後的每個位置 KL 都比第一個字大（上面印出的藍線數字）。那個例外是逗號後面的空白（␣）：
+# 那裡下一個字是什麼，兩個模型都很確定。原因是 toy 的 base 從來沒看過拒答句（我們用「沒有拒答例子」的資料訓練它），
 # 所以就算把拒答句一個字一個字餵給它，它也不知道怎麼接；真的 LLM 的 base 在預訓練時看過無數的「I'm sorry, but…」。
-# 第一個字 `s` 的 KL 很小，因為拒答（sorry）和順從（sure）都以 s 開頭：兩個模型在第二個字才分岔。
+# 第一個字 `s` 的 KL 只是和藍線上其他位置比起來小（比橘線上不少位置還大）。一個可能的原因：拒答（sorry）以 s 開頭，
+# 而順從的回答（sure）也以 s 開頭，兩個模型要到第二個字才分岔；這裡沒有印出 base 自己的回答，所以這只是推測。
+#
+# 橘線（對齊 vs LoRA fine-tune 後）比較接近論文說的型態：KL 最大的是回答的第一個位置（上面印出的橘線數字），不過後面也有
+# 幾個位置不小（上面印出的數字）。Fine-tuning 把拒答弄掉，改得最多的是回答的開頭，這和 Qi et al. 說的「對齊只有幾個 token 深」
+# 方向一致，但在這個 toy 上沒有那麼乾淨。
 
 # %% [markdown]
-# ## 9.7 組合：EWC + replay、SI + replay、LoRA + replay
+# ## 9.8 組合：EWC + replay、SI + replay、LoRA + replay
 #
-# 前幾章的方法可以一起用：`train_stream(stream, "ewc+replay")`。每個部分的 hooks 依名字的順序執行，penalty 相加；
+# 前幾章的方法可以一起用：`train_stream(stream, "ewc+replay")`。每個部分的 hooks 依名稱中寫的順序執行
+# （`ewc+replay`：先 EWC 再 replay），penalty 相加；
 # 兩個都要改同一件事的方法（例如兩個都要改 batch 的 replay 與 generative replay）不能一起用，會得到一行錯誤。
 # 在第 5 章的 class-incremental split MNIST（5 個任務、每兩個數字 1,100 張）上比較：
 
@@ -399,24 +579,39 @@ print(format_table(combos.values()))
 acc = {m: r.summary()["acc"] for m, r in combos.items()}
 course.expect(acc["si+replay"] > acc["replay"] and acc["ewc+replay"] > acc["replay"],
               "EWC + replay 與 SI + replay 都比 replay 單用好", full_only=True)
-course.expect(acc["lora+replay"] < acc["replay"], "LoRA + replay 比 replay 單用差", full_only=True)
+course.expect(acc["lora+replay"] < acc["replay"] - 0.1 and abs(acc["lora+replay"] - acc["lora"]) < 0.05,
+              "LoRA + replay 比 replay 單用差很多，和 lora 單用差不多", full_only=True)
+summ = {m: r.summary() for m, r in combos.items()}
+course.expect(max(v["fwt"] for v in summ.values()) - min(v["fwt"] for v in summ.values()) < 1e-6,
+              "FWT 那一欄每一列都一樣", full_only=True)
+course.expect(summ["lora+replay"]["forgetting"] > -summ["lora+replay"]["bwt"] + 0.05,
+              "lora+replay 的 forgetting 比 -BWT 大", full_only=True)
 
 # %% [markdown]
 # 表上看得到（ACC 那一欄）：單用 EWC 或 SI 在 class-incremental 上和 naive 差不多（第 5 章的結論），但**加在 replay 上**
-# 兩個都比 replay 單用好：replay 提供舊類別的樣本，regularization 再減慢共享權重的漂移。
-# LoRA + replay 反而不好：`lora` 策略從第二個任務起只訓練一個 rank 8 的 adapter，容量不夠在同一個 head 上容納新的類別，
-# replay 也救不了。組合不是越多越好，要看每個部分補的是哪一個缺口。
+# 兩個都比 replay 單用好：replay 提供舊類別的樣本，regularization 再減慢共享權重的漂移。這是單一 seed 的結果，
+# 第 6 章看得到 seed 之間的差異，差距要和那個比。
+# LoRA + replay 遠不如 replay 單用，和 lora 單用差不多：`lora` 策略從第二個任務起，每個任務訓練一個新的 rank 8
+# adapter，任務結束時合併進 base；加上 replay 也沒有追上 replay 單用。為什麼（adapter 的容量？學習率？），這裡沒有測。
+# 組合不是越多越好，要看每個部分補的是哪一個缺口。
+#
+# 表上另外兩件事：
+# - FWT 每一列都一樣：class-incremental 的模型在學到一個任務之前從不預測它的類別，所以「還沒學時」的 accuracy 都是 0，
+#   FWT 只剩「隨機初始化模型的 accuracy」取負，和方法無關。
+# - 其他列的 forgetting 都等於 −BWT，`lora+replay` 的 forgetting 卻比 −BWT 大：forgetting 從每個任務**最高**的那一點算，
+#   BWT 從**剛學完**時算；兩者不同，表示有些舊任務在學完之後還繼續升高，之後才掉下來。
 
 # %% [markdown]
-# ## 9.8 總結：第 5 章的方法家族，加上一列「訓練之後」
+# ## 9.9 總結：第 5 章的方法家族，加上一列「訓練之後」
 #
 # | 家族 | 什麼時候做 | 例子 | 需要舊資料？ | 這一章看到的 |
 # |---|---|---|---|---|
 # | regularization | 訓練時 | EWC、SI、MAS、LwF | 不用 | 單用在 class-IL 不夠，加在 replay 上有幫助 |
-# | replay | 訓練時 | experience replay、A-GEM、generative replay | 要（或一個 generator） | 換任務時仍有 stability gap |
-# | architecture | 訓練時 | LoRA、Progressive Nets、PackNet | 不用 | LoRA + replay 在 class-IL 容量不夠 |
-# | **訓練之後** | **訓練完** | WiSE-FT 內插、task vectors / TIES、Safe LoRA | 不用（內插、合併、Safe LoRA）；恢復要少量 | 內插常比提早停止好；合併有干擾；Safe LoRA 在 toy 上兩極；忘掉的有一部分能很快回來 |
-#
+# | replay | 訓練時 | experience replay、A-GEM、generative replay | 要（或一個 generator） | De Lange et al. 看到換任務時仍有 stability gap；這裡的小設定裡，第一次換任務時的下降和曲線本來的晃動分不開（第二次見 9.1 節的圖） |
+# | architecture | 訓練時 | LoRA、Progressive Nets、PackNet | 不用 | LoRA + replay 在 class-IL 上遠不如 replay 單用 |
+# | **訓練之後** | **訓練完** | WiSE-FT 內插、task vectors / TIES、Safe LoRA | 不用（內插、合併、Safe LoRA）；恢復要少量 | MNIST 上內插比提早停止好（toy assistant 上不能兩全）；合併有干擾；Safe LoRA 在 toy 上把更新縮到幾乎沒有；少量舊資料只拉回忘掉的一部分 |
+
+# %% [markdown]
 # **延伸閱讀**
 # - M. De Lange, G. van de Ven, T. Tuytelaars. Continual evaluation for lifelong learning: identifying the stability gap. *ICLR* 2023.
 # - M. Wortsman et al. Robust fine-tuning of zero-shot models (WiSE-FT). *CVPR* 2022.
@@ -425,5 +620,10 @@ course.expect(acc["lora+replay"] < acc["replay"], "LoRA + replay 比 replay 單�
 # - C.-Y. Hsu et al. Safe LoRA: the silver lining of reducing safety risks when finetuning large language models. *NeurIPS* 2024.
 # - X. Qi et al. Safety alignment should be made more than just a few tokens deep. *ICLR* 2025.
 # - J. Zheng et al. Spurious forgetting in continual learning of language models. *ICLR* 2025.
-# - 課程作業：[ML 2025 春](https://speech.ee.ntu.edu.tw/~hylee/ml/2025-spring.php) HW6（fine-tuning 造成的遺忘）之後的 HW9 是 model merging，
-#   用的就是 9.3 的 task vectors；同一份 HW6 也是 [GenAI-ML 2025 秋](https://speech.ee.ntu.edu.tw/~hylee/GenAI-ML/2025-fall.php) 的 HW8。
+
+# %% [markdown]
+# 課程作業：[ML 2025 春](https://speech.ee.ntu.edu.tw/~hylee/ml/2025-spring.php) HW6（fine-tuning 造成的遺忘）之後的 HW9 是 model merging，
+# 用的就是 9.3 節的 task vectors；同一份 HW6 也是 [GenAI-ML 2025 秋](https://speech.ee.ntu.edu.tw/~hylee/GenAI-ML/2025-fall.php) 的 HW8。
+
+# %%
+course.run_time()
