@@ -182,7 +182,7 @@ course.expect(abs(ewc_end[0] - float(pg.A.optimum[0])) < 0.1 and
 # 下面的 cell 印出 slider 兩端的情形。$\lambda$ 很小時，兩種彈簧的終點在 B 上的 loss 都和 naive 差不多，但位置並不相同：
 # EWC 的終點離 A 的最佳點比 naive 近一些（印出的距離）；而且走完這些步數的 naive 自己也還沒走到 B 的最佳點。
 # $\lambda$ 很大時兩者都停在 A 的最佳點附近；中間（例如上面的 $\lambda = 3$）EWC 守住 $w_1$、讓 $w_2$ 走向 B 要的值，
-# L2 在 $w_2$ 方向也拉得一樣緊，於是 B 學得比較差。圖上方的文字列出每個終點在 A 與 B 上的 loss，自己比比看。
+# L2 在 $w_2$ 方向也拉得一樣緊，於是 B 學得比較差。圖下方印出的文字列出每個終點在 A 與 B 上的 loss，自己比比看。
 
 # %%
 from cl_helpers.teaching.widgets import explore, log_slider
@@ -275,7 +275,7 @@ course.expect(corr["task 1, as the model sees it"] < 0.5 < corr["task 1, un-perm
 # %% [markdown]
 # - 中間寫字的區域最重要。原因很直接：權重 $W_{h,i}$ 的 gradient 是 $\delta_h \, x_i$（hidden unit $h$ 收到的誤差乘上像素值），
 #   所以 $F_{h,i} = \mathbb{E}[\delta_h^2 x_i^2]$：常有筆畫的像素，讀它的權重就重要。
-#   邊緣的像素永遠是背景（常數），讀它們的權重只像一個 bias，重要性低而且均勻。
+#   邊緣的像素永遠是背景（正規化之後是同一個非零的常數），讀它們的權重只像一個 bias，重要性低而且均勻。
 # - Task 1 的地圖在模型的輸入順序下被打散了（和 task 0 的地圖幾乎不相關，上面印出的 correlation）：在**第一層**，
 #   對 task 1 重要的輸入權重，位置和對 task 0 重要的不相關（不過兩張圖都有很多亮點，彼此仍會重疊）。
 #   但第一層只是一部分：上一個 cell 印出，Fisher 的總和大半在 `head.weight` 與 `body.2.weight`。這兩層的輸入是
@@ -306,7 +306,7 @@ course.expect(seconds["exact"] > max(t for k, t in seconds.items() if k != "exac
 # - 四張圖的**形狀**幾乎一樣（和 exact 的 correlation 都在 0.9 以上，見表），差別在**大小**：同一個色階下 argmax 最暗，
 #   它的總和比 exact 小得多（表中的「/ exact」）。原因：模型預測的類別機率最大，$\partial \log p / \partial \theta$ 最小；exact 還加上了其他類別的 gradient。
 #   所以換一種 Fisher，$\lambda$ 就要跟著乘上一個倍數。
-# - empirical 用真實標籤：模型答錯的樣本 gradient 很大，所以它介於兩者之間，而且模型越準，它越接近 argmax。
+# - empirical 用真實標籤：模型答錯的樣本 gradient 很大，在這個 run 上它介於兩者之間（這不是一定的：很有把握卻答錯的模型，empirical 可以比 exact 還大），而且模型越準，它越接近 argmax。
 # - 速度：`fisher_diagonal` 對 `nn.Linear` 用 closed form（每個樣本的權重 gradient 是兩個向量的外積，平方的總和就是一次
 #   矩陣乘法），不用對樣本寫 Python loop；exact 要對 10 個類別各做一次 backward，所以比其他三種慢（表中的 ms，隨機器而變）。
 
@@ -659,7 +659,7 @@ course.expect(split_all["restore_zero"] - split_all["final"] > 0.8 * (split_all[
 
 # %% [markdown]
 # 用全部訓練圖算 Fisher，$F_0 = 0$ 的參數少了一些，但遺忘仍然在（上面印出），而且仍然藏在 $F_0 = 0$ 的參數裡：
-# 只把它們放回去，task 0 就恢復大半。所以 Fisher 用的圖太少不是主因：在 task 0 的**全部**訓練圖上，這些參數的 gradient 都是 0。
+# 只把它們放回去，task 0 就恢復了絕大部分（上面印出的數字）。所以 Fisher 用的圖太少不是主因：在 task 0 的**全部**訓練圖上，這些參數的 gradient 都是 0。
 #
 # 這**不是對角近似**的錯：這些參數在每個樣本上的 gradient 都是 0，完整的 Fisher 矩陣 $\mathbb{E}[g g^\top]$（含非對角線）在它們的
 # 那幾列、幾行也全是 0；在 $\theta^*_0$，task 0 的訓練 loss 對它們是平的，完整的 Hessian 一樣看不到。
@@ -676,7 +676,7 @@ course.expect(split_all["restore_zero"] - split_all["final"] > 0.8 * (split_all[
 # **為什麼文獻中的 $\lambda$ 差了好幾個數量級？** $\lambda$ 乘的是 $F$，所以 $F$ 的任何縮放都會反映在 $\lambda$ 上。
 # 這裡的 $F$ 是 200 張訓練圖上的**平均**（每個樣本的 Fisher），loss 是 batch 平均，所以 3.1 節的 Bayesian 值是
 # $\lambda = N_A / N_B = 1$，這裡的 $\lambda$ 就是它的倍數：$\lambda = 100$ 等於把 task A 的資料當成多了 100 倍
-# （posterior 的標準差窄了 10 倍）。換一種正規化，同一根彈簧的 $\lambda$ 就不一樣（下一張）。
+# （posterior 的標準差窄了 10 倍）。換一種正規化，同一根彈簧的 $\lambda$ 就不一樣（下一個 cell）。
 
 # %% [markdown]
 # 同一根彈簧，$\lambda$ 隨正規化改變：
@@ -774,7 +774,7 @@ print(f"if two methods forgot alike, all {len(d)} paired differences would share
 # - $\lambda$ 從 1 拉到 $10^7$：和 3.4 節的表一樣，遺忘先降到 $\lambda = 1000$ 的最低點，之後回升到好幾倍；
 #   $\lambda$ 大於 100 之後新任務大致越學越差。slider 每格是半個數量級；停在表裡有的 $\lambda$、epochs 也和表一樣時，
 #   可以拿來和那張表的同一列對照。
-# - epochs 加多：EWC 的遺忘會變嗎？（第 1 章量過 naive：epochs 的影響比 learning rate 小。）
+# - epochs 加多：EWC 的遺忘會變嗎？（第 1 章在 naive 上比較過 epochs 與 learning rate。）
 #
 # slider 一開始是 $\lambda = 10^4$（$\lambda = 100$ 就是 3.3 節的圖）。
 
