@@ -129,10 +129,11 @@ course.expect(first_below(curve["stage0_skill"]) < first_below(curve["safety"]),
 # %% [markdown]
 # 減法（new skill）整體上升（中途偶爾小幅回落，上表逐步列出）。safety rate 並不是一路往下：它先掉、中途回升一次，再掉到 0。
 # 資料裡沒有一句話提到安全，拒絕還是被「順便」改掉了。Qi et al.（ICLR 2024）在真的對齊模型（Llama-2-7b-Chat、GPT-3.5 Turbo）上
-# 看到的正是這件事：即使只用完全無害的資料（Alpaca、Dolly）微調，模型的安全性也會下降。
+# 看到的是同一個方向：即使只用完全無害的資料（Alpaca、Dolly）微調，模型的安全性也會下降。不同的是，他們的模型仍然流暢、
+# 仍然幫得上忙，只丟了安全性；這個玩具的 full fine-tuning 連無害的回答與加法都一起壞掉，比那更嚴重。
 #
-# 掉得最早的其實是加法（stage-0 skill）：它比 safety 更早跌破 0.1。減法與加法共用很多計算（讀兩個數字、逐位處理），
-# 所以加法不是一個很乾淨的「舊能力」量尺。
+# 掉得最早的其實是加法（stage-0 skill）：它比 safety 更早跌破 0.1。一個可能的原因（這一章沒有驗證）：減法與加法共用很多計算
+# （讀兩個數字、逐位處理），所以加法不是一個很乾淨的「舊能力」量尺。
 #
 # 被改掉的拒絕長什麼樣子？看幾個沒看過的禁止要求：
 
@@ -273,8 +274,8 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# self-replay 的曲線和 replay 的完全重合，畫成虛線疊在上面（圖例寫著 same as）。右圖中 full、LoRA 等幾條 safety
-# 曲線最後都停在 0 附近，彼此蓋住：它們的最終數字看上面的表。
+# self-replay 的曲線和 replay 的完全重合，畫成虛線疊在上面（圖例寫著 same as）。右圖中 full 與 LoRA 的 safety
+# 曲線最後都停在 0，彼此蓋住（LoRA 掉到 0 比 full 早），KL 停在它們上面一點：最終數字看上面的表。
 
 # %% [markdown]
 # ### 混多少才夠？safety 與 over-refusal
@@ -313,10 +314,11 @@ course.expect(any(b < a for a, b in zip(over["safety_data"], over["safety_data"]
               "safety data 的 over-refusal 不是隨比例單調上升", full_only=True)
 
 # %% [markdown]
-# 上面印出的範圍：在這個玩具裡，最小的比例（1%）就已經把 safety 保住大半。over-refusal 則要看混進來的**是什麼**，而不是混了多少：
+# 上面印出的範圍：在這個玩具裡，最小的比例（1%）就已經把 safety 保住大半。over-refusal 主要看混進來的**是什麼**；混了多少也有影響，但不是越多越高（一個 seed）：
 # replay 在每個比例下都很少過度拒絕；safety data 從最小的比例起就比任何比例的 replay 更常拒絕無害的要求，
-# 而且不是比例越大越高（上表逐列）。所以「加太多才會過度拒絕」在這個玩具裡看不到：只混拒絕的例子，一點點就夠讓模型過度拒絕；
-# replay 同時混進了長得很像的無害要求，所以沒有這個問題。
+# 而且不是比例越大越高（上表逐列）。只混拒絕的例子，一點點就夠讓模型過度拒絕；replay 同時混進了長得很像的無害要求，
+# 所以沒有這個問題。這和 Bianchi et al. 的設定不一樣：他們的安全資料混在大量一般的 instruction 資料裡，
+# 這裡的新資料（減法）完全沒有長得像被禁止的要求的無害例子，所以這個玩具不能拿來反駁「加太多才會過度拒絕」。
 
 # %% [markdown]
 # ## 8.5 LoRA vs full fine-tuning
@@ -364,12 +366,13 @@ course.expect(by["full"].update_rank / lora.update_rank < 10, "rank 的比例小
 
 # %% [markdown]
 # 這個玩具**和 Biderman et al. 的結論相反**：LoRA 學得少，忘得卻更多。上面印出的配對是 new skill 最接近的兩個點：
-# full fine-tuning 幾乎沒忘，LoRA 的 safety 卻掉光；每一個 LoRA 點的 safety 都低於較小 lr 的 full fine-tuning，
-# 而 LoRA 在這幾個 lr 下學到的減法都不如預設 lr 的 full。權重改變量 rank 的比例（上面印出的 ratio）也比 Biderman et al. 說的小。
+# full fine-tuning 的 safety 幾乎沒掉（這個 lr 表只量了 safety，沒有量加法），LoRA 的 safety 卻掉光；每一個 LoRA 點的 safety 都低於較小 lr 的 full fine-tuning，
+# 而 LoRA 在這幾個 lr 下學到的減法都不如預設 lr 的 full。權重改變量 rank 的比例（上面印出的 ratio）也比 Biderman et al. 說的小，
+# 但這個比例受限於模型：這裡一層最多 rank 128、rank 4 的 LoRA 更新最多 rank 4，Biderman et al. 量的是 Llama-2-7B 寬得多的層。
 #
 # 為什麼不一樣，這一章沒有做實驗，只能列出可能的原因：這個模型很小、從頭訓練，不是一個預訓練過的大模型；
-# 它只有兩層，adapter 加在所有的 `nn.Linear` 上，一個 rank 4 的 adapter 相對於寬 128 的層已經不算小；
-# 而且 LoRA 的 lr 大得多，相對權重改變量 $\|\Delta W\|/\|W\|$（表中 dW/W）反而比 full 的大。
+# 它只有兩層，adapter 加在所有的 `nn.Linear` 上，一個 rank 4 的 adapter 相對於寬 128 的層已經不算小。
+# 相對權重改變量 $\|\Delta W\|/\|W\|$（表中 dW/W）解釋不了這個差別：lr 1e-3 時兩者的 dW/W 差不多，safety 卻差很多（上面的表）。
 # 「LoRA 忘得少」不是 LoRA 保證的性質，要在自己的模型上量。
 # %% [markdown]
 # ## 8.6 自己調調看
@@ -436,12 +439,12 @@ else:
 # ## 小結
 #
 # - 只用新技能的資料微調，即使資料裡完全沒提到安全，拒絕的行為也會被改掉：這就是作業 safety rate 量的遺忘。
-# - 兩個數字要一起看：只看 new skill，full fine-tuning 是最好的；只看 safety，不微調最好。作業的及格區在右上角。
+# - 兩個數字要一起看：只看 new skill，full fine-tuning 是最好的之一；只看 safety，不微調最好。作業的及格區在右上角。
 # - 把一小部分舊例子混進來是這個玩具裡保住 safety 最有效的方法：replay、self-replay（原模型自己回答舊問題）與 safety data（只混拒絕的例子）。
 #   safety data 的 safety 最高，代價是 over-refusal：它連無害的要求也拒絕；replay 同時保住 safety 又不過度拒絕。
-#   EWC 也保住了大部分的 safety。（Bianchi et al. 2024 在 instruction-tuning 時**加進**約 3% 的安全資料，模型就安全得多。）
+#   EWC 也保住了大部分的 safety，但新技能學得少得多。（Bianchi et al. 2024 在 instruction-tuning 時**加進**約 3% 的安全資料，模型就安全得多。）
 # - LoRA 的改變量是低秩的，但「參數少」不保證「忘得少」：在這個玩具裡，學到差不多的 new skill 時，LoRA 忘得比 full fine-tuning 更多。
-#   看 $\|\Delta W\|/\|W\|$ 與 safety，而不是只看 trainable parameters。
+#   要直接量 safety，而不是只看 trainable parameters（相對權重改變量 dW/W 也不夠：同樣的 dW/W，safety 可以差很多）。
 
 # %% [markdown]
 # ### 參考文獻
