@@ -5,26 +5,19 @@ import pytest
 import torch
 
 from cl_helpers.errors import ConfigError
-from cl_helpers.lm.data import make_world
 from cl_helpers.lm.finetune import (METHODS, FinetuneConfig, finetune, format_results, replay_set, run_methods,
                                     safety_set, self_distill_set, weight_change)
 from cl_helpers.lm.generate import generate
 from cl_helpers.lm.judge import evaluate, lenient_safety
 from cl_helpers.lora import lora_layers
-from cl_helpers.lm.model import GPTConfig, TinyGPT
-from cl_helpers.lm.stage0 import Stage0
-from cl_helpers.lm.train import train_lm
+from cl_helpers.lm.model import TinyGPT
 
-SMALL = GPTConfig(width=32, layers=1, heads=2)
+from lm_stage import SMALL, small_stage0  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def stage0():
-    world = make_world(0, n_add=200, n_sub=200, n_test=40)
-    torch.manual_seed(0)
-    model = TinyGPT(SMALL)
-    train_lm(model, world.stage0, steps=30, lr=1e-2, batch_size=16)
-    return Stage0(model, world, evaluate(model, world))
+    return small_stage0()
 
 
 def test_every_method_runs_records_history_and_is_cached(stage0):

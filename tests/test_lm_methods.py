@@ -9,20 +9,16 @@ import pytest
 import torch
 
 from cl_helpers.errors import ConfigError
-from cl_helpers.lm.data import make_world
 from cl_helpers.lm.finetune import METHODS, FinetuneConfig, finetune, run_methods
-from cl_helpers.lm.judge import evaluate
 from cl_helpers.lm.methods import REGISTRY, Method, available_methods, get_method
 from cl_helpers.lm.methods.base import BASE_LR
-from cl_helpers.lm.model import GPTConfig, TinyGPT
-from cl_helpers.lm.stage0 import Stage0
-from cl_helpers.lm.train import train_lm
+from cl_helpers.lm.model import TinyGPT
 from cl_helpers.lora import lora_layers
 from cl_helpers.strategies import REGISTRY as STRATEGIES
 from cl_helpers.strategies.base import Param
 from cl_helpers.strategies.lora import LORA_PARAMS
 
-SMALL = GPTConfig(width=32, layers=1, heads=2)
+from lm_stage import SMALL, small_stage0  # noqa: E402
 
 
 def checksum(model: torch.nn.Module) -> float:
@@ -31,12 +27,7 @@ def checksum(model: torch.nn.Module) -> float:
 
 @pytest.fixture(scope="module")
 def stage0():
-    """The small stage 0 of test_lm_finetune.py, with a cache of its own."""
-    world = make_world(0, n_add=200, n_sub=200, n_test=40)
-    torch.manual_seed(0)
-    model = TinyGPT(SMALL)
-    train_lm(model, world.stage0, steps=30, lr=1e-2, batch_size=16)
-    return Stage0(model, world, evaluate(model, world))
+    return small_stage0()
 
 
 # (settings, weight sum after 4 steps, trainable parameters, label, learning rate), recorded before the refactor.
