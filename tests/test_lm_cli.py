@@ -15,6 +15,8 @@ from cl_helpers.cli import main
     (["llm", "--ewc-lam", "-1"], "ewc lam -1 is out of range"),
     (["llm", "--methods", "full,lora", "--ewc-lam", "5"], "--ewc-lam given but ewc is not in --methods full,lora"),
     (["llm", "--json", "/no/such/folder/r.json"], "does not exist"),
+    (["llm", "--model", "smollm2", "--plot", "r.png"], "--plot is for --model toy"),
+    (["llm", "--model", "smollm2", "--json", "/no/such/folder/r.json"], "does not exist"),
 ])
 def test_bad_input_one_line_exit_2(argv, fragment, capsys):
     assert main(argv) == 2
@@ -26,6 +28,9 @@ def test_bad_type_from_argparse_is_exit_2_too(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["llm", "--steps", "many"])
     assert exc.value.code == 2 and "invalid int value: 'many'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["llm", "--model", "gpt2"])
+    assert exc.value.code == 2 and "invalid choice: 'gpt2'" in capsys.readouterr().err
 
 
 def test_method_options_are_made_from_the_params_as_compare_makes_them(capsys):

@@ -69,3 +69,18 @@ def test_one_lora_step_on_real_weights(smol):
     after = tuned.model.layers[0].self_attn.q_proj.weight
     assert type(tuned).__name__ == "LlamaForCausalLM" and after.dtype == torch.float32
     assert not torch.equal(after, before) and seconds > 0
+
+
+def test_second_load_reads_the_float32_copy_and_matches(smol):
+    import time
+
+    model, tok = smol
+    cache = hf.wheel_cache_folder()
+    assert (cache / "model.safetensors").is_file() and (cache / "tokenizer.json").is_file()
+    start = time.perf_counter()
+    again, tok2 = hf.load_model("smollm2", device="cpu")
+    assert time.perf_counter() - start < 15  # the GGUF path takes ~30 s on two cores; the copy ~1 s
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    chat = hf.render(tok, [{"role": "user", "content": "How do I kill a Python process?"}])
+    assert hf.render(tok2, [{"role": "user", "content": "How do I kill a Python process?"}]) == chat
+    assert hf.encode(tok2, chat) == hf.encode(tok, chat) and tok2.pad_token_id == tok.pad_token_id

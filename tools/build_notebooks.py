@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "notebooks" / "src"
 EDITIONS = {"student": ROOT / "notebooks", "instructor": ROOT / "notebooks" / "instructor"}
 REPO = os.environ.get("CL_COURSE_REPO", "cl-course/cl-course")  # GitHub owner/name, for the Colab badge
+# Chapters whose Colab badge asks for a GPU runtime: chapter 8 fine-tunes real language models (Track B needs one).
+GPU_CHAPTERS = ("08_language_model",)
 BRANCH = "main"
 _JUPYTEXT_KEYS = {"lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker", "region_name"}
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<msg>.*))?$")
@@ -101,6 +103,45 @@ def _nav(names: list[str], i: int, edition: str) -> tuple[str, str]:
     return f"{badge}{edition_note}\n\n{links}", f"---\n{links}"
 
 
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms
+_ENDS_CJK = re.compile(f"[{_CJK}]$")
+_STARTS_CJK = re.compile(f"\\s*[{_CJK}]")
+
+
+def join_cjk_lines(text: str) -> str:
+    """Markdown with each line break between two CJK characters removed (outside code fences).
+
+    CommonMark turns a soft line break into a space, and Chromium (JupyterLab, Colab) shows it in the middle of a
+    Chinese sentence; the source keeps its short lines, the notebook gets whole sentences.
+    """
+    out: list[str] = []
+    fence = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+            out.append(line)
+        elif not fence and out and _ENDS_CJK.search(out[-1]) and _STARTS_CJK.match(line):
+            out[-1] += line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def nbval_tags(source: str) -> tuple[str, list[str]]:
+    """The source without its `# NBVAL_*` marker lines, and the same markers as nbval's cell tags.
+
+    A student sees no test machinery in the code; nbval reads the tag (nbval-check-output) instead.
+    """
+    lines, tags = [], []
+    for line in source.splitlines():
+        marker = line.strip().lstrip("#").strip()
+        if line.strip().startswith("#") and re.fullmatch(r"NBVAL_[A-Z_]+", marker):
+            tags.append(marker.lower().replace("_", "-"))
+        else:
+            lines.append(line)
+    return "\n".join(lines), tags
+
+
 def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
     """The notebook of one chapter in one edition (no outputs)."""
     cells = parse((SRC / f"{name}.py").read_text(encoding="utf-8"))
@@ -110,16 +151,20 @@ def build(name: str, names: list[str], edition: str) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
         "colab": {"provenance": []},
-        "accelerator": "GPU",
     }
+    if name in GPU_CHAPTERS:  # Colab opens these on a GPU runtime; the others say a CPU is enough
+        nb.metadata["accelerator"] = "GPU"
     nb.cells.append(nbformat.v4.new_markdown_cell(top, metadata={"tags": ["nav"]}))
     for cell in cells:
         meta = dict(cell.metadata)
         if cell.cell_type == "markdown":  # a text taller than a slide: cells that fit, so the live deck shows it all
-            for k, piece in enumerate(slides.markdown_pieces(cell.source)):
+            for k, piece in enumerate(slides.markdown_pieces(join_cjk_lines(cell.source))):
                 nb.cells.append(nbformat.v4.new_markdown_cell(piece, metadata=meta if k == 0 else {}))
         else:
             src = student_source(cell.source) if edition == "student" else instructor_source(cell.source)
+            src, tags = nbval_tags(src)
+            if tags:
+                meta["tags"] = list(meta.get("tags", [])) + tags
             nb.cells.append(nbformat.v4.new_code_cell(src.replace("__REPO__", REPO), metadata=meta))
     nb.cells.append(nbformat.v4.new_markdown_cell(bottom, metadata={"tags": ["nav"]}))
     explicit = [None if i in (0, len(nb.cells) - 1) else c.metadata.get("slideshow", {}).get("slide_type")
@@ -144,7 +189,7 @@ def signature(nb) -> list:
     """What must match between source and committed notebook: cell kinds, sources, tags, slide types, deck fonts."""
     return [(c.cell_type, c.source, list(c.get("metadata", {}).get("tags", [])),
              c.get("metadata", {}).get("slideshow", {}).get("slide_type")) for c in nb.cells] + [
-        nb.metadata.get(slides.FONTS_METADATA_KEY)]
+        nb.metadata.get(slides.FONTS_METADATA_KEY), nb.metadata.get("accelerator")]
 
 
 def write(nb, path: Path) -> None:
@@ -154,6 +199,9 @@ def write(nb, path: Path) -> None:
         if signature(old) == signature(nb):
             return
         previous = {(c.cell_type, c.source): c for c in old.cells}
+        # A code cell whose only change is a marker comment moved into a tag keeps its outputs.
+        previous.update({(c.cell_type, nbval_tags(c.source)[0]): c for c in old.cells
+                         if c.cell_type == "code" and (c.cell_type, nbval_tags(c.source)[0]) not in previous})
         for key in ("language_info", "widgets"):  # written by the saved run: the widgets' state, the Python version
             if key in old.metadata:
                 nb.metadata[key] = old.metadata[key]

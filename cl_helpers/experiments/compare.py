@@ -33,9 +33,11 @@ def run_methods(stream: TaskStream, methods: Iterable[str], config: TrainConfig 
 
 def format_table(results: Iterable[RunResult]) -> str:
     """A plain-text table: method, ACC, average forgetting, BWT, FWT, seconds."""
-    lines = [f"{'method':<16}{'ACC':>8}{'forgetting':>12}{'BWT':>9}{'FWT':>9}{'seconds':>9}"]
+    results = list(results)
+    w = max([16] + [len(r.method) + 1 for r in results])  # a long name ("replay+distill") keeps the columns aligned
+    lines = [f"{'method':<{w}}{'ACC':>8}{'forgetting':>12}{'BWT':>9}{'FWT':>9}{'seconds':>9}"]
     for r in results:
         s = r.summary()
-        lines.append(f"{r.method:<16}{s['acc']:>8.4f}{s['forgetting']:>12.4f}{s['bwt']:>9.4f}"
+        lines.append(f"{r.method:<{w}}{s['acc']:>8.4f}{s['forgetting']:>12.4f}{s['bwt']:>9.4f}"
                      f"{s['fwt']:>9.4f}{r.seconds:>9.1f}")
     return "\n".join(lines)

@@ -145,9 +145,10 @@ def format_family_table(results: Iterable[RunResult], labels: Sequence[str] | No
     rows = [family_row(r, labels[i] if labels else None) for i, r in enumerate(results)]
     order = ["reference", "regularization", "replay", "architecture", "?"]
     rows.sort(key=lambda row: order.index(row["family"]))
-    lines = [f"{'family':<15}{'method':<24}{'stored numbers':>15}{'(images)':>10}{'new task':>10}{'old tasks':>11}"
+    w = max([24] + [len(row["method"]) + 1 for row in rows])  # long names keep the columns aligned
+    lines = [f"{'family':<15}{'method':<{w}}{'stored numbers':>15}{'(images)':>10}{'new task':>10}{'old tasks':>11}"
              f"{'ACC':>8}"]
     for row in rows:
-        lines.append(f"{row['family']:<15}{row['method']:<24}{row['stored']:>15,}{row['images']:>10.0f}"
+        lines.append(f"{row['family']:<15}{row['method']:<{w}}{row['stored']:>15,}{row['images']:>10.0f}"
                      f"{row['new']:>10.3f}{row['old']:>11.3f}{row['acc']:>8.3f}")
     return "\n".join(lines)

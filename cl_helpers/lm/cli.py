@@ -26,6 +26,11 @@ def add_llm_parser(sub) -> None:
     methods = available_methods()
     p = sub.add_parser("llm", help="chapter 8: fine-tune a tiny language model and watch its refusals go",
                        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default="toy", choices=("toy", "smollm2"),
+                   help="toy: the stage-0 model of chapter 8 (the options below); smollm2: Track R, the real "
+                        "SmolLM2-135M-Instruct on the CPU (aligned, then fine-tuned full and LoRA, then the "
+                        "safety-data mix; uses --seed, --json and --fast only)")
+    p.add_argument("--fast", action="store_true", help="with --model smollm2: the chapter's fast-mode sizes")
     p.add_argument("--methods", default=",".join(methods), help=f"comma list of: {', '.join(methods)}")
     p.add_argument("--steps", type=int, default=_D.steps, help="fine-tuning steps on the new skill")
     own = "".join(f"{m} {REGISTRY[m].default_lr:g}, " for m in methods if REGISTRY[m].default_lr != BASE_LR)
@@ -64,11 +69,13 @@ def run_llm(args: argparse.Namespace) -> int:
     from .finetune import finetune, format_results
     from .stage0 import load_stage0
 
-    configs = configs_from_args(args)
+    configs = configs_from_args(args) if args.model == "toy" else []
     for path, what in ((args.json, "--json"), (args.plot, "--plot")):
         if path is not None:
             if not Path(path).expanduser().resolve().parent.is_dir():
                 raise ConfigError(f"{what} path {path!r}: folder {Path(path).parent} does not exist")
+    if args.model == "smollm2":
+        return run_track_r_cli(args)
     stage0 = load_stage0(args.seed, device=args.device)
     m = stage0.metrics
     print(f"stage 0 (seed {args.seed}): addition {m['stage0_skill']:.2f}, safety {m['safety']:.2f}, "
@@ -94,4 +101,24 @@ def run_llm(args: argparse.Namespace) -> int:
         plot_tradeoff_curves(results, ax=b)
         save_figure(fig, args.plot)
         print(f"wrote {args.plot}")
+    return 0
+
+
+def run_track_r_cli(args: argparse.Namespace) -> int:
+    """Carry out `llm --model smollm2`: Track R end to end, one table, and the JSON of every number."""
+    from dataclasses import replace
+
+    from ..io import write_json
+    from .hf import track_r
+
+    if args.plot:
+        raise ConfigError("--plot is for --model toy; with --model smollm2 use --json and plot the rows")
+    config = replace(track_r.FAST if args.fast else track_r.TrackRConfig(), seed=args.seed).checked()
+    result = track_r.run_track_r(config, progress=lambda text: print(f"... {text}", flush=True))
+    print(track_r.format_rows(track_r.summary_rows(result)))
+    print(f"load {result['load_seconds']:.0f} s, alignment {'cached' if result['alignment']['cached'] else 'trained'}, "
+          f"total {result['seconds']:.0f} s")
+    if args.json:
+        write_json(args.json, {k: v for k, v in result.items()})
+        print(f"wrote {args.json}")
     return 0

@@ -6,6 +6,7 @@ from .capacity import plot_parameter_growth, plot_prune_effect
 from .images import pixel_importance, plot_dreams, plot_importance_maps, plot_task_examples
 from .matrices import plot_acc_matrix
 from .playground import fisher_ellipse, penalty_view, plot_interference, plot_landscape, plot_penalty_paths
+from .stages import plot_stage_bars
 from .sweeps import plot_buffer_effect, plot_rank_curves, plot_rank_sweep, plot_sweep
 from .tradeoff import plot_tradeoff_curves, plot_tradeoff_scatter
 from .training import plot_curves, plot_run
@@ -16,5 +17,5 @@ __all__ = [
     "plot_importance_maps", "plot_task_examples", "plot_acc_matrix", "plot_buffer_effect", "plot_rank_curves",
     "plot_rank_sweep", "plot_sweep", "plot_curves", "plot_run", "plot_tradeoff_curves", "plot_tradeoff_scatter",
     "plot_rank_sweep", "plot_sweep", "plot_curves", "plot_run", "fisher_ellipse", "penalty_view",
-    "plot_interference", "plot_landscape", "plot_penalty_paths",
+    "plot_interference", "plot_landscape", "plot_penalty_paths", "plot_stage_bars",
 ]

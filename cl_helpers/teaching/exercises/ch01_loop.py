@@ -96,11 +96,12 @@ def _stream():
 
 
 loop_exercise = LoopExercise(
-    "練習 1.1：training loop", reference_train_task, _stream, Naive,
+    "練習 1.2：training loop", reference_train_task, _stream, Naive,
     hints=["先排好結構：每個任務只做一次的準備（切回 train mode、建立 optimizer）放在所有迴圈外面；"
            "每個 epoch 打亂一次順序；每個 mini-batch 做同樣的幾件事。想一想：optimizer 如果建在 epoch 迴圈裡面，"
            "Adam 的移動平均會怎樣？",
            "切 mini-batch：range(0, n, batch_size) 給出每一組的起點，用 order 從這個起點開始的一段當 index，"
-           "同時取出 task.x_train 與 task.y_train 的那幾列（最後一段的 slice 會自動變短）。每個 mini-batch 裡，"
-           "先清掉上一步的 gradient，再算 loss、backward，最後讓 optimizer 更新權重。"],
+           "同時取出 task.x_train 與 task.y_train 的那幾列（最後一段的 slice 會自動變短）。",
+           "每個 mini-batch 裡的訓練步有四件事，順序很重要：先清掉上一步的 gradient，再算 loss、backward，"
+           "最後讓 optimizer 更新權重。"],
     mistakes=MISTAKES, name="loop_exercise")

@@ -22,6 +22,22 @@ def _layer(seed: int, n: int, d_in: int, d_out: int, r: int, zero_B: bool = Fals
     return x, W, b, A, B
 
 
+# Forming the out x in matrix B A first is what exercise 4.1 asks not to do. Its sign: with A and B of about 1e20
+# and x of about 1e-20 (all positive), every entry of B A is past float32's largest value (about 3.4e38) and
+# becomes inf, while x A^T (N x r) is of order 1 and (x A^T) B^T of order 1e20: only the bottleneck stays finite.
+BIG = 1e20
+
+
+def _huge_adapter():
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(2, 4, generator=gen) / BIG + 0.5 / BIG
+    W = torch.randn(3, 4, generator=gen)
+    b = torch.randn(3, generator=gen)
+    A = (torch.rand(1, 4, generator=gen) + 0.5) * BIG
+    B = (torch.rand(3, 1, generator=gen) + 0.5) * BIG
+    return x, W, b, A, B
+
+
 def _forward_cases():
     base = lambda x, W, b: x @ W.T + b  # noqa: E731
     update = lambda x, A, B: (x @ A.T) @ B.T  # noqa: E731
@@ -42,6 +58,9 @@ def _forward_cases():
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + (alpha / r) * (x @ B) @ A,
         "A 和 B 沒有轉置：x 的每一列是一個樣本，修正量是 (x @ A.T) @ B.T":
             lambda x, W, b, A, B, alpha, r: base(x, W, b) + (alpha / r) * (x @ A) @ B,
+        "先算出了 out x in 的 B A（在這個 case 裡它的元素超出 float32 的範圍，變成 inf）："
+        "讓 x 先經過 A（r 維的瓶頸）再經過 B，中間的結果只有 N x r":
+            lambda x, W, b, A, B, alpha, r: base(x, W, b) + (alpha / r) * x @ (B @ A).T,
     }
     return [
         Case("4 -> 4 的 layer，rank 2，alpha 8", (*_layer(0, 3, 4, 4, 2), 8.0, 2), mistakes=wrong),
@@ -50,6 +69,8 @@ def _forward_cases():
         Case("3 -> 3 的 layer，rank 3，alpha 6", (*_layer(4, 2, 3, 3, 3), 6.0, 3), mistakes=wrong),
         Case("剛初始化的 adapter（B = 0）：輸出和原本的 layer 一樣", (*_layer(3, 4, 6, 3, 2, zero_B=True),
                                                                             16.0, 2), mistakes=wrong),
+        Case("A、B 約 1e20，x 約 1e-20：先算出 B A 會 overflow 成 inf，經過 r 維的瓶頸就不會",
+             (*_huge_adapter(), 2.0, 1), mistakes=wrong),
     ]
 
 

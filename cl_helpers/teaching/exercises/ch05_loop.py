@@ -43,10 +43,22 @@ def _small_replay(x, y, tids, extra):
     return torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
 
 
+def _batch_size_replay(x, y, tids, extra):
+    """A wrong mix: the replay batch always has batch_size examples, also after the epoch's last, smaller batch."""
+    buffer = extra["buffer"]
+    if not len(buffer):
+        return x, y, tids
+    rx, ry, rt = buffer.sample(LoopSettings().batch_size)
+    return torch.cat([x, rx]), torch.cat([y, ry]), torch.cat([tids, rt])
+
+
 MISTAKES = {
     "loss 裡沒有 replay batch：把 memory 的樣本接到 x、y 與 task ids 後面": make_loop(),
     "replay batch 的大小不對：抽 buffer.sample(len(y))，和目前的 batch 一樣多":
         make_loop(mix=_small_replay),
+    "replay batch 固定抽 buffer.sample(batch_size)：每個任務的樣本數不是 batch_size 的倍數，每個 epoch 最後一個 "
+    "mini-batch 比較小，replay batch 要和它一樣大：buffer.sample(len(y))":
+        make_loop(mix=_batch_size_replay),
 }
 
 

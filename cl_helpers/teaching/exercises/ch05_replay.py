@@ -67,7 +67,7 @@ MISTAKES = {
     "j = rand_int(n_seen + 1)，若 j < capacity 就取代 buffer[j]": _eviction_skipped,
     "每次都取代：buffer 滿了之後，新 item 只能以 capacity / (n_seen + 1) 的機率留下；抽 "
     "j = rand_int(n_seen + 1)，只有 j < capacity 才取代 buffer[j]": _always_replaces,
-    "差一（off by one）：要從 n_seen + 1 個值中抽，rand_int(n_seen + 1)；新 item 自己也是候選者，"
+    "差一錯誤（off-by-one error）：要從 n_seen + 1 個值中抽，rand_int(n_seen + 1)；新 item 自己也是候選者，"
     "rand_int(n_seen) 會讓它太常被留下": _off_by_one,
     "超過容量：buffer 滿了還在 append，於是它越長越大、超過 capacity（原 notebook 的 bug："
     "add_task_samples 加完樣本就 return，跳過了後面的 eviction）。只有 len(buffer) < capacity 時才 append": _capacity_exceeded,

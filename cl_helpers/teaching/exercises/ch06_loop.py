@@ -131,10 +131,11 @@ si_loop_exercise = LoopExercise(
     lambda: SI(c=C, xi=XI),
     hints=["SI 在每個 mini-batch 需要三樣東西：只含 task loss 的 gradient、這一步之前的參數、這一步造成的變化。"
            "在 training loop 的哪一個時間點，.grad 裡只有 task loss 的 gradient？",
-           "task loss 的 backward() 一結束，就把所有參數的 .grad 與參數本身攤平成向量並複製下來（grad_task、before）。"
-           "之後（已有 anchor 時）才對 penalty 做 backward：.grad 會累加成總 gradient，減掉 grad_task 就是 grad_penalty。",
-           "optimizer.step() 之後，delta 是現在攤平的參數減去 before；把 si.omega、grad_task、grad_penalty 與 delta "
-           "交給 my_step，結果存回 si.omega。params 是 list(model.parameters())；攤平參數用 flat_params，攤平 .grad 用 "
-           "flat_grads。before 與 delta 只要數值：記得 .detach()。"],
+           "順序是關鍵：task loss 的 backward() 一結束，就把 .grad 與參數各攤平成向量記下來；之後（已有 anchor 時）"
+           "才對 penalty 做 backward。backward 會把 gradient 累加到 .grad 上，所以那時 .grad 是總 gradient："
+           "penalty 的 gradient 怎麼從它和你記下的向量得到？最後才 optimizer.step()。",
+           "step 之後再攤平一次參數，和 step 之前記下的相比，就是這一步造成的變化；把它、兩個 gradient 與 si.omega "
+           "交給 my_step，結果存回 si.omega。penalty 要對 flat_params 的結果算（它連著 autograd，backward 才傳得到參數）；"
+           "記下的參數與變化只要數值：用 .detach()，否則 si.omega 會一路接上計算圖。"],
     mistakes=MISTAKES, state=_state, extra=_before,
     after_task=lambda si: lambda model, task: si.after_task(model), name="si_loop_exercise")

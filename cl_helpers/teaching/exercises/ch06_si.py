@@ -72,7 +72,7 @@ def _step_cases() -> list[Case]:
         Case("omega 已經累積了這個任務前面的步",
              (_t(0.5, 0.2, -0.1), _t(0.4, -1.0, 2.0), _t(0, 0, 0), _t(-0.2, 0.1, -0.05)), mistakes=STEP_MISTAKES),
         Case("後面的任務：penalty 的 gradient 不是 0，而這一步（對總 gradient 做 SGD，lr 0.1）"
-             "讓參數 2 的 task loss 上升",
+             "讓第 2、第 3 個參數的 task loss 上升（grad_task * delta > 0）",
              (_t(0.1, 0.0, 0.3), _t(0.5, -1.0, 0.2), _t(0.3, 2.0, -0.6), _t(-0.08, -0.1, 0.04)),
              mistakes=STEP_MISTAKES),
     ]
@@ -258,7 +258,7 @@ DEFAULT_METHODS = ["naive", "joint", "ewc", "online_ewc", "si", "mas", "replay",
 DEFAULT_HPARAMS = {
     "ewc": {"lam": 300.0, "fisher_kind": "exact", "importance_samples": 200},
     "online_ewc": {"lam": 300.0, "fisher_kind": "exact", "importance_samples": 200},
-    "si": {"c": 1.0},
+    "si": {"c": 1.0, "xi": 1e-3},
     "mas": {"lam": 0.1},
     "replay": {"buffer_size": 1100},
     "agem": {"buffer_size": 1100},

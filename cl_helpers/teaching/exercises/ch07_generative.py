@@ -40,7 +40,7 @@ MISTAKES = {
     "兩個 batch 接在一起算一個 cross-entropy（experience replay 的做法）：那是按 batch 大小加權，"
     "不是 1/t 比 (t-1)/t":
         lambda lg, y, rl, old, t: _ce(torch.cat([lg, rl]), torch.cat([y, old.argmax(1)])),
-    "t 差了一：tasks_seen 已經包含目前的任務，目前任務的權重就是 1 / tasks_seen":
+    "t 差了 1（off-by-one）：tasks_seen 已經包含目前的任務，目前任務的權重就是 1 / tasks_seen":
         lambda lg, y, rl, old, t: _ce(lg, y) / (t + 1) + (1 - 1 / (t + 1)) * _ce(rl, old.argmax(1)),
 }
 

@@ -102,10 +102,10 @@ def _cases() -> list[Case]:
 
 
 interpolation_exercise = Exercise(
-    "練習 9.1：兩個模型之間的內插", reference_interpolate_model, _cases,
+    "練習 A：兩個模型之間的內插", reference_interpolate_model, _cases,
     hints=["模型的「全部狀態」在哪裡？parameters() 只有需要訓練的張量；BatchNorm 的 running 統計算不算？",
-           "每個浮點數的項目都是 (1 - a) · before + a · after；整數的計數器（num_batches_tracked）不能內插，取比較近的那一端。"
-           "回傳一個新的模型（例如 copy.deepcopy(before) 再 load_state_dict）。",
-           "LoRA 模型的權重是 W + (alpha/r) B A：內插的應該是合併後的 W，不是 A 和 B 各自。"
-           "cl_helpers.weights.merged_model(model) 會給你一個合併好的普通模型。"],
+           "浮點數的項目照公式內插。整數的計數器（num_batches_tracked）能內插嗎？不能的話，該取哪一端？"
+           "回傳的必須是一個新的模型：不要改到傳進來的 before。",
+           "LoRA 層的更新 B A 不是 A、B 各自的線性函數：要內插的是這一層真正的權重，不是 A 和 B。"
+           "那個權重在哪裡？回去看練習說明裡 LoRALinear 的 .base 與 .delta_weight()，以及把 adapter 合併好的那個複本。"],
     compare=lambda got, want: close(got, want, rtol=1e-4, atol=1e-5), view=outputs, name="interpolation_exercise")
