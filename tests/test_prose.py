@@ -23,6 +23,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
 # from a paper is cited with the paper beside it; anything the run computes belongs in an output instead.
 HSU_2018 = "Hsu et al. 2018, split MNIST class-IL table (FIELD_NOTES), cited beside the run's own numbers"
 VDV_2018 = "van de Ven & Tolias 2018, Table 3 (split MNIST class-IL), cited beside the run's own numbers"
+VDV_2019 = "van de Ven & Tolias 2019 (Three scenarios), split MNIST task-IL: none / EWC / SI, cited beside the run's"
 SUBSET = "size of the course's MNIST subset in shared/data: a fact of the data, not a result"
 LLAMA = "part of the course homework's model name, Llama-3.2-1B-Instruct: not a result"
 FULL_MNIST = "full MNIST has about 12,000 training images per digit pair (Hsu et al. use all of them): a fact of the data"
@@ -31,12 +32,14 @@ ALLOWED: dict[str, dict[str, str]] = {
     "02": {"6309": SUBSET, "3.2": LLAMA},
     "03": {"6309": SUBSET, "3.2": LLAMA},
     "04": {"6309": SUBSET, "3.2": LLAMA},
-    "05": {"19.7": HSU_2018, "19.8": HSU_2018, "90.8": HSU_2018, "12000": FULL_MNIST, "3.2": LLAMA},
+    "05": {"19.7": HSU_2018, "19.8": HSU_2018, "90.8": HSU_2018, "12000": FULL_MNIST, "3.2": LLAMA,
+           "87.19": VDV_2019, "98.64": VDV_2019, "99.09": VDV_2019},
     "06": {"6309": SUBSET, "20": HSU_2018, "19.5": HSU_2018, "24.2": HSU_2018},
     "07": {"19.90": VDV_2018, "20.04": VDV_2018, "24.17": VDV_2018, "91.24": VDV_2018, "91.84": VDV_2018,
            "97.93": VDV_2018},
     "08": {"3.5": "part of a model's name in Qi et al. 2023 (GPT-3.5 Turbo): not a result", "3.2": LLAMA,
-           "20": "the sweep's largest mixing share, set in the code as the fraction 0.2"},
+           "20": "the sweep's largest mixing share, set in the code as the fraction 0.2",
+           "2.0": "part of a licence's name (SmolLM2 is released under Apache-2.0): not a result"},
     "09": {"6309": SUBSET},
 }
 
