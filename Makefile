@@ -7,8 +7,8 @@ LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 # Fast mode for notebooks under test; tqdm bars add nothing to a log. The tests run on every core (pytest-xdist,
 # one notebook or test module per worker) with one torch thread per process: two threads per worker would
-# oversubscribe the cores.
-TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1
+# oversubscribe the cores. HF_HUB_OFFLINE: the real language model comes from the wheel, as on a machine offline.
+TEST_ENV := CL_FAST=1 TQDM_DISABLE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 WORKERS ?= auto
 
 HUB_STAMP := $(VENV)/.installed-hub

