@@ -106,6 +106,10 @@ def _nav(names: list[str], i: int, edition: str) -> tuple[str, str]:
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms
 _ENDS_CJK = re.compile(f"[{_CJK}]$")
 _STARTS_CJK = re.compile(f"\\s*[{_CJK}]")
+# Full-width punctuation takes no space beside it, whatever the other side is ("、 Schulman" or "** （" look wrong).
+_BLOCK_START = re.compile(r"\s*([-*+]\s|\d+[.)]\s|#|>|\||\$\$|<)")  # a new list item, heading, quote, table...
+_ENDS_WIDE_PUNCT = re.compile("[\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f]$")
+_STARTS_WIDE_PUNCT = re.compile("\\s*[\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f]")
 
 
 def join_cjk_lines(text: str) -> str:
@@ -120,7 +124,9 @@ def join_cjk_lines(text: str) -> str:
         if line.lstrip().startswith(("```", "~~~")):
             fence = not fence
             out.append(line)
-        elif not fence and out and _ENDS_CJK.search(out[-1]) and _STARTS_CJK.match(line):
+        elif not fence and out and out[-1].strip() and line.strip() and not _BLOCK_START.match(line) and (
+                (_ENDS_CJK.search(out[-1]) and _STARTS_CJK.match(line))
+                or _ENDS_WIDE_PUNCT.search(out[-1]) or _STARTS_WIDE_PUNCT.match(line)):
             out[-1] += line.strip()
         else:
             out.append(line)
